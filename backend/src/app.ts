@@ -1,0 +1,69 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Config } from './config/schema.js'
+import { randomUUID } from 'node:crypto'
+import Fastify from 'fastify'
+import pino from 'pino'
+import { LogRing } from './lib/logger.js'
+import healthRoutes from './modules/health/health.routes.js'
+import dbPlugin from './plugins/db.js'
+import errorsPlugin from './plugins/errors.js'
+import spaPlugin, { defaultWebDir } from './plugins/spa.js'
+
+export interface AppOptions {
+  config: Config
+  dataDir: string
+  /** A pino logger; tests pass a silent one. */
+  logger?: FastifyBaseLogger
+  /** Recent log lines, for the admin's live view. */
+  logRing?: LogRing
+  /** Where the built SPA lives. */
+  webDir?: string
+  /** Time source for everything that depends on "now" (sessions, quotas, windows). */
+  now?: () => Date
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    dataDir: string
+    logRing: LogRing
+    now: () => Date
+  }
+}
+
+/** Builds the whole app without listening. Order: external plugins → infrastructure → routes. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts
+  const app = Fastify({
+    loggerInstance: opts.logger ?? silentLogger(),
+    trustProxy: config.server.trust_proxy,
+    bodyLimit: config.server.body_limit,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    genReqId: () => randomUUID(),
+    requestIdLogLabel: 'reqId',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+  app.decorate('dataDir', opts.dataDir)
+  app.decorate('logRing', opts.logRing ?? new LogRing())
+  app.decorate('now', opts.now ?? (() => new Date()))
+
+  // Infrastructure
+  await app.register(errorsPlugin)
+  await app.register(dbPlugin, { dataDir: opts.dataDir })
+
+  // Routes
+  await app.register(healthRoutes)
+
+  // The SPA and the JSON 404 for unknown /api paths come last.
+  await app.register(spaPlugin, { webDir: opts.webDir ?? process.env.CWS_WEB_DIR ?? defaultWebDir() })
+
+  return app
+}
+
+function silentLogger(): FastifyBaseLogger {
+  return pino({ level: 'silent' })
+}

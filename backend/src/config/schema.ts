@@ -1,0 +1,105 @@
+import type { Static } from '@sinclair/typebox'
+import { Type as T } from '@sinclair/typebox'
+
+/**
+ * The one configuration schema. Every key has a default except secrets, which have none.
+ * `config.example.yaml` documents the same keys; a test keeps the two in step.
+ */
+
+const Model = T.Object({
+  key: T.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' }),
+  name: T.String({ minLength: 1, maxLength: 80 }),
+  slug: T.String({ minLength: 1, maxLength: 120 }),
+}, { additionalProperties: false })
+
+const UpstreamCommon = {
+  id: T.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9][a-z0-9_-]*$' }),
+  concurrency: T.Optional(T.Integer({ minimum: 1, maximum: 64 })),
+  timeout_seconds: T.Optional(T.Integer({ minimum: 1, maximum: 600, default: 30 })),
+  idle_timeout_seconds: T.Optional(T.Integer({ minimum: 1, maximum: 3600, default: 120 })),
+  models: T.Optional(T.Array(Model, { maxItems: 50 })),
+}
+
+export const ChatgptWebUpstream = T.Object({
+  ...UpstreamCommon,
+  type: T.Literal('chatgpt-web'),
+  base_url: T.String({ minLength: 1, pattern: '^https?://' }),
+  access_token: T.Optional(T.String()),
+  account_id: T.Optional(T.String()),
+}, { additionalProperties: false })
+
+export const OpenaiUpstream = T.Object({
+  ...UpstreamCommon,
+  type: T.Literal('openai'),
+  base_url: T.Optional(T.String({ minLength: 1, pattern: '^https?://', default: 'https://api.openai.com/v1' })),
+  api_key: T.Optional(T.String()),
+}, { additionalProperties: false })
+
+export const DemoUpstream = T.Object({
+  ...UpstreamCommon,
+  type: T.Literal('demo'),
+  /** Characters streamed per second. */
+  speed: T.Optional(T.Integer({ minimum: 1, maximum: 1_000_000, default: 400 })),
+  /** Delay before the first token, in milliseconds. */
+  first_token_ms: T.Optional(T.Integer({ minimum: 0, maximum: 60_000, default: 400 })),
+}, { additionalProperties: false })
+
+export const Upstream = T.Union([ChatgptWebUpstream, OpenaiUpstream, DemoUpstream])
+
+export const ConfigSchema = T.Object({
+  server: T.Object({
+    host: T.String({ default: '0.0.0.0', minLength: 1 }),
+    port: T.Integer({ minimum: 1, maximum: 65535, default: 8080 }),
+    /** Trust X-Forwarded-* from a reverse proxy in front of us. */
+    trust_proxy: T.Boolean({ default: false }),
+    /** Mark the session cookie Secure: "auto" = when the request came over HTTPS. */
+    cookie_secure: T.Union([T.Literal('auto'), T.Literal('always'), T.Literal('never')], { default: 'auto' }),
+    /** Largest accepted request body, in bytes. */
+    body_limit: T.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024 }),
+    /** Origins allowed to call mutating routes besides our own (e.g. a dev server). */
+    allowed_origins: T.Array(T.String(), { default: [] }),
+  }, { additionalProperties: false, default: {} }),
+  log: T.Object({
+    level: T.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => T.Literal(l)), { default: 'info' }),
+    /** Also write JSON logs to <data dir>/logs/cws.log. */
+    file: T.Boolean({ default: true }),
+  }, { additionalProperties: false, default: {} }),
+  auth: T.Object({
+    /** HS256 secret; generated once into the data dir when absent. */
+    jwt_secret: T.Optional(T.String({ minLength: 32 })),
+    /** A session not used for this long ends. */
+    session_idle_hours: T.Integer({ minimum: 1, maximum: 24 * 365, default: 24 * 7 }),
+    /** A session ends this long after login, whatever happens. */
+    session_max_days: T.Integer({ minimum: 1, maximum: 365, default: 30 }),
+    /** Failed logins per account (and per IP, times 4) before login is refused for a while. */
+    login_max_failures: T.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+    login_window_minutes: T.Integer({ minimum: 1, maximum: 24 * 60, default: 15 }),
+  }, { additionalProperties: false, default: {} }),
+  admin: T.Object({
+    username: T.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', default: 'admin' }),
+    /** First admin's password; generated and printed once when absent. */
+    password: T.Optional(T.String({ minLength: 8, maxLength: 128 })),
+  }, { additionalProperties: false, default: {} }),
+  chat: T.Object({
+    /** Longest question accepted, in characters. */
+    max_content_chars: T.Integer({ minimum: 1, maximum: 1_000_000, default: 32_000 }),
+    /** API upstreams: how much earlier conversation (in characters) is sent as context. */
+    history_max_chars: T.Integer({ minimum: 0, maximum: 10_000_000, default: 48_000 }),
+    /** Asks waiting at most, per upstream. */
+    queue_max_depth: T.Integer({ minimum: 1, maximum: 100_000, default: 200 }),
+    /** Longest wait in the queue before QUEUE_TIMEOUT. */
+    queue_max_wait_seconds: T.Integer({ minimum: 1, maximum: 86_400, default: 600 }),
+    /** Seconds between SSE keep-alive comments. */
+    ping_seconds: T.Integer({ minimum: 1, maximum: 600, default: 15 }),
+  }, { additionalProperties: false, default: {} }),
+  limits: T.Object({
+    /** Time zone in which members' daily time slots are read (IANA name). */
+    timezone: T.String({ minLength: 1, default: 'UTC' }),
+  }, { additionalProperties: false, default: {} }),
+  /** Empty = the built-in offline demo upstream. */
+  upstreams: T.Array(Upstream, { default: [] }),
+}, { additionalProperties: false })
+
+export type Config = Static<typeof ConfigSchema>
+export type UpstreamConfig = Static<typeof Upstream>
+export type ModelConfig = Static<typeof Model>

@@ -1,0 +1,25 @@
+import type { Static } from '@sinclair/typebox'
+import { Type as T } from '@sinclair/typebox'
+
+/** Every error answer: a stable code the SPA translates, an English message, and the request id. */
+export const ErrorResponse = T.Object({
+  code: T.String(),
+  message: T.String(),
+  reqId: T.String(),
+  retryAfterSeconds: T.Optional(T.Number()),
+  details: T.Optional(T.Unknown()),
+})
+export type ErrorResponse = Static<typeof ErrorResponse>
+
+/** Error answers a route may give, for its `response` schema. */
+export function errors(...statuses: number[]): Record<number, typeof ErrorResponse> {
+  return Object.fromEntries(statuses.map(s => [s, ErrorResponse]))
+}
+
+export const HealthResponse = T.Object({
+  status: T.Literal('ok'),
+  version: T.String(),
+  uptimeSeconds: T.Number(),
+  db: T.Literal('ok'),
+})
+export type HealthResponse = Static<typeof HealthResponse>
