@@ -1,2 +1,3 @@
 // Shared API types. The frontend imports these type-only through `@cws/backend/contracts`.
+export * from './auth.js'
 export * from './common.js'

@@ -1,0 +1,27 @@
+/**
+ * The seam between the chat engine and the limits module. The chat engine calls `admit` before
+ * queueing (it throws an AppError with the failing check's code), then exactly one of `commit`
+ * (first output arrived) or `refund` (failed or stopped before any output) per reservation.
+ */
+export interface AdmitInput {
+  userId: number
+  model: string
+  /** The Ask row id (requestId) the reservation is recorded on. */
+  askId: string
+  /** True when the ask starts a new conversation (checked against maxConversations). */
+  newConversation: boolean
+}
+
+export interface Reservation {
+  askId: string
+  userId: number
+  model: string
+  /** The member's max in-flight asks, for the queue. */
+  maxInFlight: number
+}
+
+export interface QuotaGate {
+  admit: (input: AdmitInput) => Promise<Reservation>
+  commit: (r: Reservation) => Promise<void>
+  refund: (r: Reservation) => Promise<void>
+}
