@@ -8,6 +8,7 @@ import { LogRing } from './lib/logger.js'
 import healthRoutes from './modules/health/health.routes.js'
 import dbPlugin from './plugins/db.js'
 import errorsPlugin from './plugins/errors.js'
+import providersPlugin from './plugins/providers.js'
 import spaPlugin, { defaultWebDir } from './plugins/spa.js'
 
 export interface AppOptions {
@@ -54,6 +55,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Infrastructure
   await app.register(errorsPlugin)
   await app.register(dbPlugin, { dataDir: opts.dataDir })
+  await app.register(providersPlugin)
 
   // Routes
   await app.register(healthRoutes)

@@ -1,0 +1,20 @@
+import type { ProviderRegistry } from '../modules/providers/registry.js'
+import fp from 'fastify-plugin'
+import { effectiveUpstreams } from '../config/load.js'
+import { createProviders } from '../modules/providers/registry.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Upstream providers, by upstream id and by model key. */
+    providers: ProviderRegistry
+  }
+}
+
+/** Builds the providers of the configured upstreams (the demo upstream when none is configured). */
+export default fp(async (app) => {
+  const registry = createProviders(effectiveUpstreams(app.config), {
+    logger: app.log.child({ module: 'providers' }),
+    now: () => app.now(),
+  })
+  app.decorate('providers', registry)
+}, { name: 'providers' })
