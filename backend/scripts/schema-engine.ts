@@ -56,7 +56,7 @@ export function migrationList() {
 }
 
 /** SQL that takes a database from the committed migrations to `schema.prisma` ('' when none). */
-export async function diffMigrationsToSchema(): Promise<string> {
+export async function diffMigrationsToSchema(schema = readFileSync(schemaFile, 'utf8')): Promise<string> {
   const mod = await loadWasm()
   // Shadow databases for replaying migrations live in memory.
   const factory = new PrismaBetterSqlite3({ url: ':memory:' }) as any
@@ -69,11 +69,11 @@ export async function diffMigrationsToSchema(): Promise<string> {
     connectToShadowDb: async () => wrap(await factory.connect()),
   }
   const adapter = bindMigrationAwareSqlAdapterFactory(wrapped as any)
-  const engine: Engine = await mod.SchemaEngine.new({ datamodels: [[schemaFile, readFileSync(schemaFile, 'utf8')]] }, () => {}, adapter)
+  const engine: Engine = await mod.SchemaEngine.new({ datamodels: [[schemaFile, schema]] }, () => {}, adapter)
   try {
     const res = await engine.diff({
       from: { tag: 'migrations', ...migrationList() },
-      to: { tag: 'schemaDatamodel', files: [{ path: schemaFile, content: readFileSync(schemaFile, 'utf8') }] },
+      to: { tag: 'schemaDatamodel', files: [{ path: schemaFile, content: schema }] },
       script: true,
       exitCode: true,
       filters: { externalTables: [], externalEnums: [] },
