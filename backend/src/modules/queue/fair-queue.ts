@@ -1,0 +1,308 @@
+/**
+ * One fair queue per upstream: `concurrency` slots, round-robin across members with waiting asks,
+ * FIFO within a member, at most `maxInFlight` running asks per member (a member's further asks wait
+ * behind their running one rather than being refused), bounded depth (QUEUE_FULL) and wait
+ * (QUEUE_TIMEOUT), and an upstream cool-down respected before any start.
+ *
+ * Fairness rule: when a slot is free, the eligible member served longest ago goes next (a member
+ * never served, or whose earlier asks all ended, counts as "longest ago"); ties go to the older head
+ * ask. This is round-robin: a burst of ten asks from one member gets every other slot at most.
+ *
+ * Position and ETA are pushed to every waiter whenever they change. The position is the waiter's
+ * place in the order the queue would start the current waiters if nobody else arrived; the ETA is
+ * the moving average of recent service times × position / concurrency.
+ *
+ * Every granted slot comes as a `Lease` whose `release()` is idempotent: whatever ends an ask (done,
+ * error, stop, disconnect, timeout, shutdown) may call it, and the slot is freed exactly once.
+ *
+ * Pure: no I/O; time comes from `now()`, timers from the global timer functions (fake in tests).
+ */
+import { AppError } from '../../lib/errors.js'
+
+export interface QueuePosition {
+  /** 1 = next to start. */
+  position: number
+  etaSeconds: number
+}
+
+export interface EnqueueRequest {
+  /** The ask's id (requestId). */
+  id: string
+  member: number | string
+  /** The member's max running asks on this upstream (≥ 1). */
+  maxInFlight: number
+  /** Called with the waiter's position whenever it changes (not called if the ask starts at once). */
+  onPosition?: (p: QueuePosition) => void
+}
+
+export interface Lease {
+  readonly id: string
+  /** How long the ask waited for its slot, in ms. */
+  readonly waitedMs: number
+  /** Frees the slot. Idempotent. `sample: false` keeps this run out of the ETA average (e.g. it failed at once). */
+  release: (opts?: { sample?: boolean }) => void
+}
+
+export interface Ticket {
+  readonly id: string
+  /** Resolves when the ask may start; rejects with QUEUE_TIMEOUT, or with the reason given to `cancel`. */
+  readonly lease: Promise<Lease>
+  /** Leaves the queue if still waiting (returns true); false if it already started or ended. */
+  cancel: (reason?: unknown) => boolean
+}
+
+export interface FairQueueOptions {
+  concurrency: number
+  maxDepth: number
+  maxWaitMs: number
+  /** Until when (epoch ms) the upstream must not be called; checked before every start. */
+  coolDownUntil?: () => number | undefined
+  /** Service time assumed before any ask has finished, in seconds. */
+  initialServiceSeconds?: number
+  /** How many recent service times the ETA averages. */
+  sampleSize?: number
+  now?: () => number
+}
+
+export interface QueueStats {
+  waiting: number
+  running: number
+  concurrency: number
+  /** Current average service time, in seconds. */
+  avgServiceSeconds: number
+}
+
+interface Waiter {
+  id: string
+  seq: number
+  member: number | string
+  maxInFlight: number
+  enqueuedAt: number
+  onPosition?: (p: QueuePosition) => void
+  resolve: (l: Lease) => void
+  reject: (err: unknown) => void
+  timer: ReturnType<typeof setTimeout>
+  last?: QueuePosition
+}
+
+interface MemberState {
+  waiting: Waiter[]
+  running: number
+  /** Dispatch sequence number of this member's latest start (0 = never). */
+  lastServed: number
+}
+
+export class FairQueue {
+  private readonly members = new Map<number | string, MemberState>()
+  private readonly samples: number[] = []
+  private waitingCount = 0
+  private runningCount = 0
+  private seq = 0
+  private served = 0
+  private concurrency: number
+  private coolTimer: ReturnType<typeof setTimeout> | undefined
+  private closed = false
+  private readonly now: () => number
+
+  constructor(private readonly opts: FairQueueOptions) {
+    this.concurrency = Math.max(1, opts.concurrency)
+    this.now = opts.now ?? Date.now
+  }
+
+  stats(): QueueStats {
+    return { waiting: this.waitingCount, running: this.runningCount, concurrency: this.concurrency, avgServiceSeconds: this.avgServiceSeconds() }
+  }
+
+  /** Changes the number of slots (settings hot-reload); running asks are never cut. */
+  setConcurrency(n: number): void {
+    this.concurrency = Math.max(1, n)
+    this.dispatch()
+  }
+
+  /** Throws QUEUE_FULL when `maxDepth` asks already wait. */
+  enqueue(req: EnqueueRequest): Ticket {
+    if (this.closed)
+      throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down.')
+    if (this.waitingCount >= this.opts.maxDepth)
+      throw new AppError('QUEUE_FULL', 'Too many questions are waiting for this model right now. Try again in a little while.')
+    let resolve!: (l: Lease) => void
+    let reject!: (err: unknown) => void
+    const lease = new Promise<Lease>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    // Whoever awaits the lease handles rejections; an unobserved one must not crash the process.
+    lease.catch(() => {})
+    const waiter: Waiter = {
+      id: req.id,
+      seq: ++this.seq,
+      member: req.member,
+      maxInFlight: Math.max(1, req.maxInFlight),
+      enqueuedAt: this.now(),
+      onPosition: req.onPosition,
+      resolve,
+      reject,
+      timer: setTimeout(() => {
+        if (this.remove(waiter))
+          waiter.reject(new AppError('QUEUE_TIMEOUT', 'Waited too long in the queue; try again later.'))
+      }, this.opts.maxWaitMs),
+    }
+    waiter.timer.unref?.()
+    const m = this.member(req.member)
+    m.waiting.push(waiter)
+    this.waitingCount++
+    this.dispatch()
+    this.publishPositions()
+    return {
+      id: req.id,
+      lease,
+      cancel: (reason?: unknown) => {
+        if (!this.remove(waiter))
+          return false
+        waiter.reject(reason ?? new AppError('BAD_REQUEST', 'Cancelled.'))
+        return true
+      },
+    }
+  }
+
+  /** Rejects every waiter (shutdown). Running leases stay valid until released. */
+  close(reason: unknown = new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down.')): void {
+    this.closed = true
+    clearTimeout(this.coolTimer)
+    for (const m of [...this.members.values()]) {
+      for (const w of [...m.waiting]) {
+        if (this.remove(w, false))
+          w.reject(reason)
+      }
+    }
+  }
+
+  private member(id: number | string): MemberState {
+    let m = this.members.get(id)
+    if (!m) {
+      m = { waiting: [], running: 0, lastServed: 0 }
+      this.members.set(id, m)
+    }
+    return m
+  }
+
+  /** Takes a waiter out of the queue; false if it is no longer waiting. */
+  private remove(w: Waiter, update = true): boolean {
+    const m = this.members.get(w.member)
+    const i = m ? m.waiting.indexOf(w) : -1
+    if (!m || i < 0)
+      return false
+    m.waiting.splice(i, 1)
+    this.waitingCount--
+    clearTimeout(w.timer)
+    this.forget(w.member, m)
+    if (update)
+      this.publishPositions()
+    return true
+  }
+
+  private forget(id: number | string, m: MemberState): void {
+    if (!m.waiting.length && !m.running)
+      this.members.delete(id)
+  }
+
+  private avgServiceSeconds(): number {
+    if (!this.samples.length)
+      return this.opts.initialServiceSeconds ?? 20
+    return this.samples.reduce((a, b) => a + b, 0) / this.samples.length / 1000
+  }
+
+  /** Members in the order the round-robin would serve them next (ignoring in-flight limits). */
+  private memberOrder(): MemberState[] {
+    return [...this.members.values()]
+      .filter(m => m.waiting.length)
+      .sort((a, b) => a.lastServed - b.lastServed || a.waiting[0]!.seq - b.waiting[0]!.seq)
+  }
+
+  private dispatch(): void {
+    if (this.closed)
+      return
+    let started = false
+    while (this.runningCount < this.concurrency && this.waitingCount > 0) {
+      const until = this.opts.coolDownUntil?.()
+      const now = this.now()
+      if (until !== undefined && until > now) {
+        this.wakeAt(until - now)
+        break
+      }
+      const next = this.memberOrder().find(m => m.running < m.waiting[0]!.maxInFlight)
+      if (!next)
+        break
+      const w = next.waiting.shift()!
+      this.waitingCount--
+      clearTimeout(w.timer)
+      next.running++
+      next.lastServed = ++this.served
+      this.runningCount++
+      started = true
+      w.resolve(this.lease(w, next))
+    }
+    if (started)
+      this.publishPositions()
+  }
+
+  private wakeAt(ms: number): void {
+    clearTimeout(this.coolTimer)
+    this.coolTimer = setTimeout(() => this.dispatch(), Math.max(1, ms))
+    this.coolTimer.unref?.()
+  }
+
+  private lease(w: Waiter, m: MemberState): Lease {
+    const startedAt = this.now()
+    let released = false
+    return {
+      id: w.id,
+      waitedMs: startedAt - w.enqueuedAt,
+      release: (opts) => {
+        if (released)
+          return
+        released = true
+        m.running--
+        this.runningCount--
+        if (opts?.sample !== false) {
+          this.samples.push(Math.max(0, this.now() - startedAt))
+          if (this.samples.length > (this.opts.sampleSize ?? 20))
+            this.samples.shift()
+        }
+        this.forget(w.member, m)
+        this.dispatch()
+        // An ETA may have changed even when nobody moved (new average).
+        this.publishPositions()
+      },
+    }
+  }
+
+  /** Recomputes every waiter's position and ETA; notifies those whose values changed. */
+  private publishPositions(): void {
+    if (!this.waitingCount)
+      return
+    const order = this.memberOrder()
+    const avg = this.avgServiceSeconds()
+    let position = 0
+    for (let round = 0; ; round++) {
+      let any = false
+      for (const m of order) {
+        const w = m.waiting[round]
+        if (!w)
+          continue
+        any = true
+        position++
+        const p: QueuePosition = { position, etaSeconds: Math.ceil((avg * position) / this.concurrency) }
+        if (!w.last || w.last.position !== p.position || w.last.etaSeconds !== p.etaSeconds) {
+          w.last = p
+          try {
+            w.onPosition?.(p)
+          }
+          catch {}
+        }
+      }
+      if (!any)
+        break
+    }
+  }
+}
