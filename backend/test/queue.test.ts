@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { AppError } from '../src/lib/errors.js'
 import { FairQueue } from '../src/modules/queue/fair-queue.js'
 
+const flush = (): Promise<void> => new Promise(r => setImmediate(r))
+
 /** Starts recorded in order; lets a test finish any running ask. */
 function harness(opts: Partial<ConstructorParameters<typeof FairQueue>[0]> = {}) {
   const q = new FairQueue({ concurrency: 1, maxDepth: 100, maxWaitMs: 60_000, ...opts })
@@ -25,7 +27,6 @@ function harness(opts: Partial<ConstructorParameters<typeof FairQueue>[0]> = {})
   }
   return { q, add, finish, started, leases, positions, tickets }
 }
-const flush = (): Promise<void> => new Promise(r => setImmediate(r))
 
 describe('fair queue', () => {
   it('starts at once while a slot is free, and queues beyond concurrency', async () => {
