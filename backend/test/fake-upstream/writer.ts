@@ -1,0 +1,71 @@
+import type { ServerResponse } from 'node:http'
+import type { FakeKnobs } from './knobs.js'
+
+/**
+ * Writes server-sent events the way the knobs say: LF or CRLF framing, and optionally each event in
+ * several TCP writes cut inside the field name, inside a multi-byte character and between the two
+ * line breaks that end the event.
+ */
+export class SseWriter {
+  constructor(private readonly res: ServerResponse, private readonly k: FakeKnobs) {}
+
+  get closed(): boolean {
+    return this.res.destroyed || this.res.writableEnded
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise(resolve => setTimeout(resolve, ms))
+  }
+
+  async raw(text: string): Promise<void> {
+    if (this.closed)
+      return
+    const framed = this.k.crlf ? text.replace(/\r?\n/g, '\r\n') : text
+    const bytes = Buffer.from(framed, 'utf8')
+    if (!this.k.split || bytes.length < 8) {
+      this.res.write(bytes)
+      return
+    }
+    const cuts = new Set<number>([3, bytes.length - 1])
+    const firstMultiByte = bytes.findIndex(b => b >= 0xC0)
+    if (firstMultiByte > 0)
+      cuts.add(firstMultiByte + 1)
+    let at = 0
+    for (const cut of [...cuts].sort((a, b) => a - b)) {
+      if (cut <= at || cut >= bytes.length)
+        continue
+      this.res.write(bytes.subarray(at, cut))
+      at = cut
+      await this.sleep(2)
+      if (this.closed)
+        return
+    }
+    this.res.write(bytes.subarray(at))
+  }
+
+  data(obj: unknown): Promise<void> {
+    return this.raw(`data: ${JSON.stringify(obj)}\n\n`)
+  }
+
+  event(name: string, obj: unknown): Promise<void> {
+    return this.raw(`event: ${name}\ndata: ${JSON.stringify(obj)}\n\n`)
+  }
+
+  comment(text: string): Promise<void> {
+    return this.raw(`: ${text}\n\n`)
+  }
+
+  async done(): Promise<void> {
+    await this.raw('data: [DONE]\n\n')
+    if (!this.closed)
+      this.res.end()
+  }
+
+  /** Resets the TCP connection mid-stream. */
+  reset(): void {
+    const socket = this.res.socket
+    if (socket && typeof socket.resetAndDestroy === 'function')
+      socket.resetAndDestroy()
+    else socket?.destroy()
+  }
+}
