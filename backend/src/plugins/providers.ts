@@ -17,4 +17,7 @@ export default fp(async (app) => {
     now: () => app.now(),
   })
   app.decorate('providers', registry)
+  app.addHook('onClose', async () => {
+    await registry.close()
+  })
 }, { name: 'providers' })

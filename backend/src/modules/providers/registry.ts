@@ -1,6 +1,8 @@
 import type { ModelConfig, UpstreamConfig } from '../../config/schema.js'
 import type { Provider } from './types.js'
+import { createChatgptWebProvider } from './chatgpt-web/chatgpt-web.provider.js'
 import { createDemoProvider } from './demo/demo.provider.js'
+import { createOpenaiProvider } from './openai/openai.provider.js'
 
 /** What providers may log through (pino-compatible). Never given secrets. */
 export interface ProviderLogger {
@@ -41,15 +43,18 @@ export interface ProviderRegistry {
   upstreams: () => UpstreamConfig[]
   /** Replaces the upstream set (settings hot-reload). Providers whose config is unchanged are kept, with their health. */
   reload: (upstreams: UpstreamConfig[]) => void
+  /** Releases every provider's connections. */
+  close: () => Promise<void>
 }
 
 export function createProvider(upstream: UpstreamConfig, deps: ProviderDeps = {}): Provider {
-  void deps
   switch (upstream.type) {
     case 'demo':
       return createDemoProvider(upstream)
-    default:
-      throw new Error(`upstream type ${(upstream as UpstreamConfig).type} is not supported yet`)
+    case 'chatgpt-web':
+      return createChatgptWebProvider(upstream, deps)
+    case 'openai':
+      return createOpenaiProvider(upstream, deps)
   }
 }
 
@@ -67,6 +72,11 @@ export function createProviders(upstreams: UpstreamConfig[], deps: ProviderDeps 
         return { ...old, upstream }
       return { upstream, provider: createProvider(upstream, deps), fingerprint }
     })
+    const kept = new Set(entries.map(e => e.provider))
+    for (const old of previous.values()) {
+      if (!kept.has(old.provider))
+        void old.provider.close?.()
+    }
     routes = new Map()
     for (const { upstream, provider } of entries) {
       for (const model of upstream.models ?? [])
@@ -87,5 +97,8 @@ export function createProviders(upstreams: UpstreamConfig[], deps: ProviderDeps 
     }))),
     upstreams: () => entries.map(e => e.upstream),
     reload: build,
+    close: async () => {
+      await Promise.all(entries.map(e => e.provider.close?.({ force: true })))
+    },
   }
 }

@@ -88,4 +88,9 @@ export interface Provider {
   hide?: (upstreamConversationId: string) => Promise<void>
   listConversations?: (offset: number, limit: number) => Promise<{ items: UpstreamConversationSummary[], total: number }>
   getConversation?: (upstreamConversationId: string) => Promise<unknown>
+  /**
+   * Releases connections: gracefully (running answers finish) when an upstream is replaced by a
+   * settings reload, at once with `force` when the app closes.
+   */
+  close?: (opts?: { force?: boolean }) => Promise<void>
 }
