@@ -5,10 +5,15 @@ import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
 import pino from 'pino'
 import { LogRing } from './lib/logger.js'
+import { loginRoutes, sessionRoutes } from './modules/auth/auth.routes.js'
 import healthRoutes from './modules/health/health.routes.js'
+import adminUserRoutes from './modules/users/admin-users.routes.js'
+import meRoutes from './modules/users/me.routes.js'
+import authPlugin from './plugins/auth.js'
 import dbPlugin from './plugins/db.js'
 import errorsPlugin from './plugins/errors.js'
 import providersPlugin from './plugins/providers.js'
+import securityPlugin from './plugins/security.js'
 import spaPlugin, { defaultWebDir } from './plugins/spa.js'
 
 export interface AppOptions {
@@ -52,13 +57,28 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('logRing', opts.logRing ?? new LogRing())
   app.decorate('now', opts.now ?? (() => new Date()))
 
-  // Infrastructure
+  // External plugins (helmet + the JSON-only / same-origin guard on mutating /api routes)
   await app.register(errorsPlugin)
+  await app.register(securityPlugin)
+
+  // Infrastructure
   await app.register(dbPlugin, { dataDir: opts.dataDir })
+  await app.register(authPlugin)
   await app.register(providersPlugin)
 
-  // Routes
+  // Routes. Public ones first; everything else inside the authenticated scope (plugins/auth.ts).
   await app.register(healthRoutes)
+  await app.register(loginRoutes)
+  await app.register(async (user) => {
+    user.addHook('onRequest', user.authenticate)
+    await user.register(sessionRoutes)
+    await user.register(meRoutes)
+    // Every /api/admin/* route goes in here: members get 403.
+    await user.register(async (admin) => {
+      admin.addHook('onRequest', admin.requireAdmin)
+      await admin.register(adminUserRoutes)
+    })
+  })
 
   // The SPA and the JSON 404 for unknown /api paths come last.
   await app.register(spaPlugin, { webDir: opts.webDir ?? process.env.CWS_WEB_DIR ?? defaultWebDir() })

@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   WEAK_PASSWORD: 400,
   WRONG_PASSWORD: 400,
   ACCOUNT_DISABLED: 403,
+  /** An admin tried to delete, disable or demote their own account. */
+  CANNOT_MODIFY_SELF: 409,
   ACCOUNT_EXPIRED: 403,
   MODEL_NOT_ALLOWED: 403,
   UNKNOWN_MODEL: 400,

@@ -1,0 +1,177 @@
+/**
+ * Authentication: sessions, the session cookie, JWT, the first admin.
+ *
+ * HOW TO PROTECT ROUTES. Authentication is a scope, not a list of URLs. In `app.ts`:
+ *
+ *   await app.register(async (user) => {
+ *     user.addHook('onRequest', user.authenticate)        // 401 unless a live session
+ *     await user.register(myRoutes)                        // request.user is set in here
+ *     await user.register(async (admin) => {
+ *       admin.addHook('onRequest', admin.requireAdmin)     // and 403 unless role admin
+ *       await admin.register(myAdminRoutes)                // put every /api/admin/* route here
+ *     })
+ *   })
+ *
+ * Inside those scopes `request.user` is `{ id, username, role, sessionId }` (outside it is null).
+ * A request is authenticated by the `cws_session` cookie or `Authorization: Bearer <token>`; the
+ * token is an HS256 JWT (algorithm pinned on sign and verify, `exp`, `sub`, `sid` required) naming a
+ * Session row, and the row must be live (not revoked, not idle longer than `auth.session_idle_hours`,
+ * not past `auth.session_max_days` after login) and its user enabled, on every request. So logout,
+ * password change, disabling a user and "log out everywhere" take effect on the very next request.
+ *
+ * Time comes from `app.now()`. Decorates `app.sessions`, `app.users`, `app.auth` (the services).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Role } from '../contracts/auth.js'
+import type { AuthService, TokenClaims } from '../modules/auth/auth.service.js'
+import type { SessionService } from '../modules/auth/sessions.service.js'
+import type { UsersService } from '../modules/users/users.service.js'
+import process from 'node:process'
+import fastifyCookie from '@fastify/cookie'
+import fastifyJwt from '@fastify/jwt'
+import fp from 'fastify-plugin'
+import { AppError } from '../lib/errors.js'
+import { createAuthService } from '../modules/auth/auth.service.js'
+import { loadJwtSecret } from '../modules/auth/jwt-secret.js'
+import { LoginThrottle } from '../modules/auth/login-throttle.js'
+import { createSessionsRepository } from '../modules/auth/sessions.repository.js'
+import { createSessionService } from '../modules/auth/sessions.service.js'
+import { createUsersRepository } from '../modules/users/users.repository.js'
+import { createUsersService } from '../modules/users/users.service.js'
+
+export const SESSION_COOKIE = 'cws_session'
+
+/** The authenticated user of a request. */
+export interface AuthUser {
+  id: number
+  username: string
+  role: Role
+  sessionId: string
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: TokenClaims
+    user: AuthUser
+  }
+}
+
+type Hook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** onRequest hook: 401 unless the request carries a live session; sets `request.user`. */
+    authenticate: Hook
+    /** onRequest hook, after `authenticate`: 403 unless the user is an admin. */
+    requireAdmin: Hook
+    sessions: SessionService
+    users: UsersService
+    auth: AuthService
+  }
+}
+
+/** Cookie attributes of the session cookie for this request. */
+export function sessionCookieOptions(app: FastifyInstance, req: FastifyRequest, expires?: Date) {
+  const mode = app.config.server.cookie_secure
+  const secure = mode === 'always' || (mode === 'auto' && req.protocol === 'https')
+  return { httpOnly: true, sameSite: 'strict' as const, path: '/', secure, ...(expires ? { expires } : {}) }
+}
+
+function banner(username: string, password: string): string {
+  const lines = [
+    'ChatGPT Web Share: the first admin account was created.',
+    '',
+    `  username: ${username}`,
+    `  password: ${password}`,
+    '',
+    'This password is shown only this once and is not written to any log.',
+    'Log in and change it (profile → password), or set admin.password before the first start.',
+  ]
+  const width = Math.max(...lines.map(l => l.length)) + 4
+  const rule = '='.repeat(width)
+  return `\n${rule}\n${lines.map(l => `  ${l}`).join('\n')}\n${rule}\n\n`
+}
+
+const UNAUTHORIZED = 'Log in to continue.'
+
+export default fp(async (app) => {
+  const { auth: cfg } = app.config
+  const secret = loadJwtSecret(cfg.jwt_secret, app.dataDir)
+
+  await app.register(fastifyCookie)
+  await app.register(fastifyJwt, {
+    secret,
+    sign: { algorithm: 'HS256' },
+    verify: { algorithms: ['HS256'], requiredClaims: ['exp', 'sub', 'sid'] },
+  })
+
+  const throttle = new LoginThrottle({ maxFailures: cfg.login_max_failures, windowMs: cfg.login_window_minutes * 60_000 })
+  const sessions = createSessionService({
+    repo: createSessionsRepository(app.db),
+    now: app.now,
+    idleMs: cfg.session_idle_hours * 3600_000,
+    maxMs: cfg.session_max_days * 86_400_000,
+  })
+  const usersRepo = createUsersRepository(app.db)
+  const users = createUsersService({ repo: usersRepo, sessions, throttle, now: app.now })
+  const authService = createAuthService({ users: usersRepo, sessions, throttle, now: app.now, sign: claims => app.jwt.sign(claims) })
+  app.decorate('sessions', sessions)
+  app.decorate('users', users)
+  app.decorate('auth', authService)
+
+  const created = await users.ensureFirstAdmin(app.config.admin, (username, password) => {
+    // stdout, not the logger: the generated password must not end up in the log file.
+    process.stdout.write(banner(username, password))
+  })
+  if (created)
+    app.log.info({ username: created.username }, 'first admin created')
+  const purged = await sessions.purge()
+  if (purged)
+    app.log.debug({ purged }, 'ended sessions removed')
+
+  function bearer(req: FastifyRequest): { token: string, fromCookie: boolean } | null {
+    const header = req.headers.authorization
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+      if (!m)
+        throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <token>".')
+      return { token: m[1]!, fromCookie: false }
+    }
+    const cookie = req.cookies[SESSION_COOKIE]
+    return cookie ? { token: cookie, fromCookie: true } : null
+  }
+
+  app.decorate('authenticate', async (req: FastifyRequest, reply: FastifyReply) => {
+    const found = bearer(req)
+    if (!found)
+      throw new AppError('UNAUTHORIZED', UNAUTHORIZED)
+    try {
+      let claims: TokenClaims
+      try {
+        claims = app.jwt.verify<TokenClaims>(found.token)
+      }
+      catch {
+        throw new AppError('UNAUTHORIZED', UNAUTHORIZED)
+      }
+      if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string' || !/^\d{1,15}$/.test(claims.sub)
+        || typeof claims.exp !== 'number' || claims.exp * 1000 <= app.now().getTime()) {
+        throw new AppError('UNAUTHORIZED', UNAUTHORIZED)
+      }
+      const { user } = await sessions.resolve(claims.sid, Number(claims.sub))
+      req.user = { id: user.id, username: user.username, role: user.role === 'admin' ? 'admin' : 'member', sessionId: claims.sid }
+    }
+    catch (err) {
+      // A dead cookie is of no use to the browser; drop it.
+      if (found.fromCookie)
+        reply.clearCookie(SESSION_COOKIE, sessionCookieOptions(app, req))
+      throw err
+    }
+  })
+
+  app.decorate('requireAdmin', async (req: FastifyRequest) => {
+    if (!req.user)
+      throw new AppError('UNAUTHORIZED', UNAUTHORIZED)
+    if (req.user.role !== 'admin')
+      throw new AppError('FORBIDDEN', 'Only an administrator may do this.')
+  })
+}, { name: 'auth', dependencies: ['db'] })

@@ -1,0 +1,83 @@
+import type { FastifyRequest } from 'fastify'
+import helmet from '@fastify/helmet'
+import fp from 'fastify-plugin'
+import { AppError } from '../lib/errors.js'
+
+/**
+ * Baseline protection for every response and every mutating API call:
+ *
+ * - security headers (helmet) with a strict CSP the built SPA runs under: scripts only from us;
+ *   inline styles allowed because naive-ui injects `<style>` tags at runtime; images and fonts
+ *   from us or data:/blob: (KaTeX fonts, exported images); no plugins, no framing, no foreign
+ *   form targets. HSTS only on requests that came over HTTPS.
+ * - POST/PUT/PATCH/DELETE under /api: a body must be `application/json` (else 415), and a
+ *   cross-origin `Origin` is refused (403 CROSS_ORIGIN) unless it is the same host or listed in
+ *   `server.allowed_origins`. SameSite=Strict cookies already stop most cross-site requests; this
+ *   closes the rest (and same-site-but-cross-origin ones).
+ */
+
+export const CSP_DIRECTIVES = {
+  'default-src': ['\'self\''],
+  'script-src': ['\'self\''],
+  'style-src': ['\'self\'', '\'unsafe-inline\''],
+  'img-src': ['\'self\'', 'data:', 'blob:'],
+  'font-src': ['\'self\'', 'data:'],
+  'connect-src': ['\'self\''],
+  'object-src': ['\'none\''],
+  'frame-ancestors': ['\'none\''],
+  'base-uri': ['\'self\''],
+  'form-action': ['\'self\''],
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i
+
+function isApi(url: string): boolean {
+  return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')
+}
+
+function hasBody(req: FastifyRequest): boolean {
+  const len = req.headers['content-length']
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined
+}
+
+export default fp(async (app) => {
+  const allowed = new Set(app.config.server.allowed_origins.map((o) => {
+    try {
+      return new URL(o).origin
+    }
+    catch {
+      return o
+    }
+  }))
+
+  function originAllowed(origin: string, req: FastifyRequest): boolean {
+    let url: URL
+    try {
+      url = new URL(origin)
+    }
+    catch {
+      return false // includes "null" (sandboxed frames, file://)
+    }
+    return url.host.toLowerCase() === req.host.toLowerCase() || allowed.has(url.origin)
+  }
+
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    // Sent per request below, only over HTTPS.
+    hsts: false,
+    frameguard: { action: 'deny' },
+  })
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.protocol === 'https')
+      reply.header('Strict-Transport-Security', 'max-age=15552000; includeSubDomains')
+    if (!MUTATING.has(req.method) || !isApi(req.url))
+      return
+    const origin = req.headers.origin
+    if (origin !== undefined && !originAllowed(origin, req))
+      throw new AppError('CROSS_ORIGIN', 'Requests from another site are not accepted.')
+    if (hasBody(req) && !JSON_TYPE.test(req.headers['content-type'] ?? ''))
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.')
+  })
+}, { name: 'security' })
