@@ -1,0 +1,52 @@
+import type { RouteRecordRaw } from 'vue-router'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without a session (login, 404). */
+    public?: boolean
+    /** Only for admins; members get the 403 view. */
+    requiresAdmin?: boolean
+    /** i18n key of the document title. */
+    title?: string
+  }
+}
+
+/** Every page is lazy-loaded, so the first load only carries the shell. */
+export const routes: RouteRecordRaw[] = [
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('../views/login/LoginView.vue'),
+    meta: { public: true, title: 'login.pageTitle' },
+  },
+  {
+    path: '/',
+    component: () => import('../layouts/MainLayout.vue'),
+    children: [
+      {
+        path: '',
+        name: 'chat',
+        component: () => import('../views/chat/ChatView.vue'),
+        meta: { title: 'chat.pageTitle' },
+      },
+      {
+        path: 'admin',
+        name: 'admin',
+        component: () => import('../views/admin/AdminView.vue'),
+        meta: { requiresAdmin: true, title: 'admin.pageTitle' },
+      },
+      {
+        path: '403',
+        name: 'forbidden',
+        component: () => import('../views/error/ForbiddenView.vue'),
+        meta: { title: 'errorPage.forbiddenTitle' },
+      },
+    ],
+  },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('../views/error/NotFoundView.vue'),
+    meta: { public: true, title: 'errorPage.notFoundTitle' },
+  },
+]
