@@ -94,6 +94,7 @@ interface MemberState {
 
 export class FairQueue {
   private readonly members = new Map<number | string, MemberState>()
+  private readonly waiters = new Map<string, Waiter>()
   private readonly samples: number[] = []
   private waitingCount = 0
   private runningCount = 0
@@ -111,6 +112,11 @@ export class FairQueue {
 
   stats(): QueueStats {
     return { waiting: this.waitingCount, running: this.runningCount, concurrency: this.concurrency, avgServiceSeconds: this.avgServiceSeconds() }
+  }
+
+  /** The last position announced to a waiting ask (undefined once it started or left). */
+  positionOf(id: string): QueuePosition | undefined {
+    return this.waiters.get(id)?.last
   }
 
   /** Changes the number of slots (settings hot-reload); running asks are never cut. */
@@ -150,6 +156,7 @@ export class FairQueue {
     waiter.timer.unref?.()
     const m = this.member(req.member)
     m.waiting.push(waiter)
+    this.waiters.set(waiter.id, waiter)
     this.waitingCount++
     this.dispatch()
     this.publishPositions()
@@ -193,6 +200,7 @@ export class FairQueue {
     if (!m || i < 0)
       return false
     m.waiting.splice(i, 1)
+    this.waiters.delete(w.id)
     this.waitingCount--
     clearTimeout(w.timer)
     this.forget(w.member, m)
@@ -234,6 +242,7 @@ export class FairQueue {
       if (!next)
         break
       const w = next.waiting.shift()!
+      this.waiters.delete(w.id)
       this.waitingCount--
       clearTimeout(w.timer)
       next.running++

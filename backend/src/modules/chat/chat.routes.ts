@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify'
+import { ChatBody, StopParams, StopResponse } from '../../contracts/chat.js'
+import { errors } from '../../contracts/common.js'
+import { SseStream } from './sse.js'
+
+/**
+ * `POST /api/chat` answers `text/event-stream` once the ask is admitted and stored; anything that
+ * prevents that (validation, unknown model, limits, full queue, busy conversation) is a JSON error.
+ * Register inside the authenticated scope.
+ */
+export default async function chatRoutes(app: FastifyInstance): Promise<void> {
+  app.post('/api/chat', {
+    schema: {
+      body: ChatBody,
+      response: errors(400, 401, 403, 404, 409, 413, 429, 503),
+    },
+  }, async (req, reply) => {
+    const run = await app.chat.prepare(req.user!.id, req.body as ChatBody)
+    reply.hijack()
+    const sse = new SseStream(reply.raw, { pingMs: app.config.chat.ping_seconds * 1000 })
+    sse.onClientClose(() => run.stop('disconnect'))
+    sse.open({ 'X-Request-Id': run.requestId })
+    run.attach(sse)
+  })
+
+  app.post('/api/chat/:requestId/stop', {
+    schema: {
+      params: StopParams,
+      response: { 200: StopResponse, ...errors(401, 404) },
+    },
+  }, async (req) => {
+    const { requestId } = req.params as StopParams
+    return { stopped: await app.chat.stop(req.user!.id, requestId) }
+  })
+}

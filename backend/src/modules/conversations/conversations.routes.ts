@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify'
+import { errors } from '../../contracts/common.js'
+import { ConversationDetail, ConversationList, ConversationListQuery, ConversationParams, ConversationSummary, RenameConversationBody } from '../../contracts/conversations.js'
+import { createConversationsRepository } from './conversations.repository.js'
+import { createConversationsService } from './conversations.service.js'
+
+/** Own conversations. Register inside the authenticated scope, after the chat plugin. */
+export default async function conversationsRoutes(app: FastifyInstance): Promise<void> {
+  const service = createConversationsService({
+    repo: createConversationsRepository(app.db),
+    providers: app.providers,
+    stopConversation: id => app.chat.stopConversation(id),
+    logger: app.log.child({ module: 'conversations' }),
+  })
+
+  app.get('/api/conversations', {
+    schema: { querystring: ConversationListQuery, response: { 200: ConversationList, ...errors(400, 401) } },
+  }, async req => service.list(req.user!.id, req.query as ConversationListQuery))
+
+  app.get('/api/conversations/:id', {
+    schema: { params: ConversationParams, response: { 200: ConversationDetail, ...errors(401, 404) } },
+  }, async req => service.get(req.user!.id, (req.params as ConversationParams).id))
+
+  app.patch('/api/conversations/:id', {
+    schema: { params: ConversationParams, body: RenameConversationBody, response: { 200: ConversationSummary, ...errors(400, 401, 404) } },
+  }, async req => service.rename(req.user!.id, (req.params as ConversationParams).id, (req.body as RenameConversationBody).title))
+
+  app.delete('/api/conversations/:id', {
+    schema: { params: ConversationParams, response: { 204: { type: 'null' }, ...errors(401, 404) } },
+  }, async (req, reply) => {
+    await service.delete(req.user!.id, (req.params as ConversationParams).id)
+    return reply.status(204).send()
+  })
+}
