@@ -5,8 +5,16 @@ import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
 import pino from 'pino'
 import { LogRing } from './lib/logger.js'
+import askLogRoutes from './modules/asklog/asklog.routes.js'
 import { loginRoutes, sessionRoutes } from './modules/auth/auth.routes.js'
+import chatPlugin from './modules/chat/chat.plugin.js'
+import chatRoutes from './modules/chat/chat.routes.js'
+import conversationsRoutes from './modules/conversations/conversations.routes.js'
 import healthRoutes from './modules/health/health.routes.js'
+import limitsAdminRoutes from './modules/limits/limits.routes.js'
+import modelsRoutes from './modules/models/models.routes.js'
+import quotasPlugin from './modules/quotas/quotas.plugin.js'
+import statusRoutes from './modules/status/status.routes.js'
 import adminUserRoutes from './modules/users/admin-users.routes.js'
 import meRoutes from './modules/users/me.routes.js'
 import authPlugin from './plugins/auth.js'
@@ -65,6 +73,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(dbPlugin, { dataDir: opts.dataDir })
   await app.register(authPlugin)
   await app.register(providersPlugin)
+  await app.register(quotasPlugin)
+  // The chat engine, after the quota gate it calls (without one it admits everyone).
+  await app.register(chatPlugin)
 
   // Routes. Public ones first; everything else inside the authenticated scope (plugins/auth.ts).
   await app.register(healthRoutes)
@@ -73,10 +84,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     user.addHook('onRequest', user.authenticate)
     await user.register(sessionRoutes)
     await user.register(meRoutes)
+    await user.register(chatRoutes)
+    await user.register(conversationsRoutes)
+    await user.register(statusRoutes)
+    await user.register(modelsRoutes)
     // Every /api/admin/* route goes in here: members get 403.
     await user.register(async (admin) => {
       admin.addHook('onRequest', admin.requireAdmin)
       await admin.register(adminUserRoutes)
+      await admin.register(askLogRoutes)
+      await admin.register(limitsAdminRoutes)
     })
   })
 

@@ -7,6 +7,8 @@ export const ErrorResponse = T.Object({
   message: T.String(),
   reqId: T.String(),
   retryAfterSeconds: T.Optional(T.Number()),
+  /** RATE_WINDOW_FULL / OUTSIDE_TIME_SLOT: when the next ask is allowed (ISO date-time). */
+  nextAllowedAt: T.Optional(T.String()),
   details: T.Optional(T.Unknown()),
 })
 export type ErrorResponse = Static<typeof ErrorResponse>

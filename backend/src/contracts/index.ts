@@ -1,4 +1,5 @@
 // Shared API types. The frontend imports these type-only through `@cws/backend/contracts`.
 export * from './auth.js'
 export * from './common.js'
+export * from './limits.js'
 export * from './users.js'

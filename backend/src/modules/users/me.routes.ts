@@ -10,7 +10,7 @@ const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: MeResponse, ...errors(401) },
     },
   }, async (req) => {
-    return { user: await app.users.me(req.user.id), limits: null }
+    return { user: await app.users.me(req.user.id), limits: await app.limits.mine(req.user.id) }
   })
 
   app.patch('/api/me', {
@@ -21,7 +21,7 @@ const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req) => {
     const user = await app.users.updateMe({ id: req.user.id, sessionId: req.user.sessionId, ip: req.ip }, req.body)
-    return { user, limits: null }
+    return { user, limits: await app.limits.mine(req.user.id) }
   })
 }
 
