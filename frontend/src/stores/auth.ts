@@ -93,7 +93,8 @@ export const useAuthStore = defineStore('auth', () => {
     const res = await authApi.updateMe(body)
     if (res?.user) {
       user.value = res.user
-      if (res.limits !== undefined)
+      // PATCH answers `limits: null` (it does not recompute them); keep what /me gave.
+      if (res.limits !== undefined && res.limits !== null)
         limits.value = res.limits
     }
     else {
