@@ -5,7 +5,7 @@ import { createParser } from 'eventsource-parser'
  * Server-sent events from a byte stream. Bytes are decoded with a streaming UTF-8 decoder (a character
  * split across chunks stays whole) and framed by eventsource-parser (LF, CR and CRLF line endings).
  */
-export async function* readSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<EventSourceMessage> {
+export async function* readSse(body: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>): AsyncGenerator<EventSourceMessage> {
   const queue: EventSourceMessage[] = []
   const parser = createParser({ onEvent: e => queue.push(e) })
   const decoder = new TextDecoder('utf-8')
