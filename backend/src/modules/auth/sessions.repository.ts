@@ -6,10 +6,13 @@ type Tx = Db | Prisma.TransactionClient
 /** The only code that touches the Session table. */
 export function createSessionsRepository(db: Db) {
   return {
-    create(data: { id: string, userId: number, now: Date, expiresAt: Date, ip: string, userAgent: string }, tx: Tx = db): Promise<Session> {
-      return tx.session.create({
+    /** Opens a session; logging in counts as activity of the user. */
+    async create(data: { id: string, userId: number, now: Date, expiresAt: Date, ip: string, userAgent: string }, tx: Tx = db): Promise<Session> {
+      const session = await tx.session.create({
         data: { id: data.id, userId: data.userId, createdAt: data.now, lastSeenAt: data.now, expiresAt: data.expiresAt, ip: data.ip, userAgent: data.userAgent },
       })
+      await tx.user.update({ where: { id: data.userId }, data: { lastActiveAt: data.now } })
+      return session
     },
 
     findWithUser(id: string, tx: Tx = db): Promise<(Session & { user: User }) | null> {
