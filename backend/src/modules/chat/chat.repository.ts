@@ -48,6 +48,8 @@ export interface FinalizeInput {
   messageId: string
   content: string
   status: 'done' | 'stopped' | 'error' | 'interrupted'
+  /** The quota reservation's fate: committed at the first output, else refunded. */
+  quota: 'committed' | 'refunded'
   finishReason: string | null
   errorCode: string | null
   upstreamMessageId?: string
@@ -141,6 +143,7 @@ export function createChatRepository(db: Db) {
           where: { id: f.askId },
           data: {
             outcome: f.ask.outcome,
+            quota: f.quota,
             errorCode: f.errorCode,
             finishReason: f.finishReason,
             queueWaitMs: f.ask.queueWaitMs,

@@ -19,7 +19,8 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
     reply.hijack()
     const sse = new SseStream(reply.raw, { pingMs: app.config.chat.ping_seconds * 1000 })
     sse.onClientClose(() => run.stop('disconnect'))
-    sse.open({ 'X-Request-Id': run.requestId })
+    // Keep the headers prepared so far (security headers), then the stream's own.
+    sse.open({ ...reply.getHeaders(), 'X-Request-Id': run.requestId })
     run.attach(sse)
   })
 

@@ -262,6 +262,7 @@ export class AskRun {
         messageId: this.accepted.assistantMessageId,
         content: this.plan.baseText + r.text,
         status,
+        quota: r.committed ? 'committed' : 'refunded',
         finishReason: r.finishReason,
         errorCode: errorEvent?.code ?? null,
         upstreamMessageId: r.upstreamMessageId,

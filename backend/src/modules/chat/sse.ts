@@ -7,7 +7,7 @@
  * growing pile of small writes; and the upstream is still read at full speed, so a slow reader
  * neither holds its queue slot longer nor slows any other stream.
  */
-import type { ServerResponse } from 'node:http'
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 
 export interface SseOptions {
   /** A `: ping` comment is sent after this long without any other write. */
@@ -43,14 +43,15 @@ export class SseStream {
     this.closeListeners.push(fn)
   }
 
-  open(headers: Record<string, string> = {}): void {
+  /** Sends the headers; `headers` (e.g. the security headers Fastify prepared) come first. */
+  open(headers: OutgoingHttpHeaders = {}): void {
     this.res.writeHead(200, {
+      ...headers,
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
       'Connection': 'keep-alive',
       'X-Accel-Buffering': 'no',
       'X-Content-Type-Options': 'nosniff',
-      ...headers,
     })
     // Send the headers now: the client learns at once that the ask was accepted.
     this.res.flushHeaders()
