@@ -1,18 +1,19 @@
-import type { TestSession } from './helper.js'
 import type { ListeningApp } from './chat.helpers.js'
+import type { TestSession } from './helper.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { api, chat, members, open } from './chat.helpers.js'
-import { startApp } from './chat.helpers.js'
+import { api, chat, members, open, startApp } from './chat.helpers.js'
 
-const demo = (extra: Record<string, unknown> = {}) => ({
-  id: 'demo',
-  type: 'demo',
-  concurrency: 2,
-  speed: 1_000_000,
-  first_token_ms: 0,
-  models: [{ key: 'demo', name: 'Demo', slug: 'demo' }],
-  ...extra,
-})
+function demo(extra: Record<string, unknown> = {}) {
+  return {
+    id: 'demo',
+    type: 'demo',
+    concurrency: 2,
+    speed: 1_000_000,
+    first_token_ms: 0,
+    models: [{ key: 'demo', name: 'Demo', slug: 'demo' }],
+    ...extra,
+  }
+}
 
 describe('chat stream (demo upstream)', () => {
   let t: ListeningApp
@@ -21,7 +22,7 @@ describe('chat stream (demo upstream)', () => {
 
   beforeAll(async () => {
     t = await startApp({ upstreams: [demo()], chat: { max_content_chars: 100, ping_seconds: 600 } })
-    ;[alice, bob] = await members(t.app, ['alice', 'bob'])
+    ;[alice, bob] = await members(t.app, ['alice', 'bob']) as [TestSession, TestSession]
   })
   afterAll(async () => {
     await t?.close()
@@ -159,7 +160,7 @@ describe('chat stream (demo upstream)', () => {
     expect(c.status).toBe(400)
   })
 
-  it('GET /api/status reports queues, in-flight, active members and health (no secrets)', async () => {
+  it('gET /api/status reports queues, in-flight, active members and health (no secrets)', async () => {
     const st = await api(t.base, alice!, 'GET', '/api/status')
     expect(st.status).toBe(200)
     expect(st.json).toMatchObject({ queueLength: 0, inFlight: 0, upstreams: [{ id: 'demo', type: 'demo', concurrency: 2, queueLength: 0, inFlight: 0, healthy: true }] })
@@ -167,7 +168,7 @@ describe('chat stream (demo upstream)', () => {
     expect(st.json.activeMembers.last1d).toBeGreaterThanOrEqual(st.json.activeMembers.last5m)
   })
 
-  it('GET /api/admin/asks lists the ask log for admins only, filterable', async () => {
+  it('gET /api/admin/asks lists the ask log for admins only, filterable', async () => {
     const [admin] = await members(t.app, ['boss'])
     await t.app.db.user.update({ where: { username: 'boss' }, data: { role: 'admin' } })
     expect((await api(t.base, alice!, 'GET', '/api/admin/asks')).status).toBe(403)

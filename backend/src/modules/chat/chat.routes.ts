@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { OutgoingHttpHeaders } from 'node:http'
 import { ChatBody, StopParams, StopResponse } from '../../contracts/chat.js'
 import { errors } from '../../contracts/common.js'
 import { SseStream } from './sse.js'
@@ -20,7 +21,7 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
     const sse = new SseStream(reply.raw, { pingMs: app.config.chat.ping_seconds * 1000 })
     sse.onClientClose(() => run.stop('disconnect'))
     // Keep the headers prepared so far (security headers), then the stream's own.
-    sse.open({ ...reply.getHeaders(), 'X-Request-Id': run.requestId })
+    sse.open({ ...reply.getHeaders() as OutgoingHttpHeaders, 'X-Request-Id': run.requestId })
     run.attach(sse)
   })
 
