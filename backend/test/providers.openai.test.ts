@@ -151,6 +151,13 @@ describe('providers plugin with real upstreams', () => {
       expect(r.text).toBe(ANSWER)
       expect(t.app.providers.models().every(m => !m.demo)).toBe(true)
       expect(JSON.stringify(t.app.providers.models())).not.toContain(fake.apiKey)
+
+      fake.set({ status: 401 })
+      await runAsk(web.provider, {})
+      const status = t.app.providers.status()
+      expect(status.map(s => [s.id, s.health.healthy, s.health.reason])).toEqual([['web', false, 'access token rejected (HTTP 401)'], ['api', true, undefined]])
+      expect(JSON.stringify(status)).not.toContain(fake.accessToken)
+      expect(JSON.stringify(status)).not.toContain(fake.url)
     }
     finally {
       await t.close()

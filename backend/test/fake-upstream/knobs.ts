@@ -12,6 +12,8 @@ export interface FakeKnobs {
   gapMs: number
   /** The answer text ("" = a default that echoes the question). */
   answer: string
+  /** When > 0 (and no `answer`): a generated answer of this many characters (benchmarks). */
+  answerChars: number
   /** Fail at once with this HTTP status (401, 403, 429, 500, …). */
   status: number
   /** `Retry-After` header on a 429, seconds. */
@@ -45,6 +47,7 @@ export const DEFAULT_KNOBS: FakeKnobs = {
   chunks: 6,
   gapMs: 0,
   answer: '',
+  answerChars: 0,
   status: 0,
   retryAfter: 0,
   clearsIn: 0,
@@ -115,4 +118,15 @@ export function splitText(text: string, n: number): string[] {
   for (let i = 0; i < chars.length; i += size)
     out.push(chars.slice(i, i + size).join(''))
   return out.length ? out : ['']
+}
+
+const FILLER = 'Lorem ipsum dolor sit amet, 多字节 text ✅ and `code` — consectetur adipiscing elit.\n'
+
+/** A deterministic answer of exactly `n` characters (code points). */
+export function generatedAnswer(n: number): string {
+  const unit = [...FILLER]
+  const out: string[] = []
+  for (let i = 0; i < n; i++)
+    out.push(unit[i % unit.length]!)
+  return out.join('')
 }

@@ -16,7 +16,7 @@ import { createServer } from 'node:http'
 import process from 'node:process'
 import { pathToFileURL } from 'node:url'
 import { defaultAnswer, leakyDetail, recordTurn, streamConversation } from './chatgpt.js'
-import { cleanKnobs, DEFAULT_KNOBS, knobsFromHeader, knobsFromPrompt } from './knobs.js'
+import { cleanKnobs, DEFAULT_KNOBS, generatedAnswer, knobsFromHeader, knobsFromPrompt } from './knobs.js'
 import { completionJson, streamCompletion } from './openai.js'
 import { SseWriter } from './writer.js'
 
@@ -159,7 +159,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
       if (failByKnob(res, k, token))
         return
       const turn = { model: String(body.model ?? ''), prompt, promptChars: messages.reduce((n: number, m: any) => n + String(m?.content ?? '').length, 0), includeUsage: body.stream_options?.include_usage === true }
-      const answer = k.answer || defaultAnswer(prompt, false)
+      const answer = k.answer || (k.answerChars > 0 ? generatedAnswer(k.answerChars) : defaultAnswer(prompt, false))
       if (!body.stream || k.json)
         return completionJson(res, k, turn, answer)
       sseHead(res)
@@ -199,7 +199,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
           response_id: randomUUID(),
         })
       }
-      const answer = k.answer || defaultAnswer(prompt, isContinue)
+      const answer = k.answer || (k.answerChars > 0 ? generatedAnswer(k.answerChars) : defaultAnswer(prompt, isContinue))
       recordTurn(conversations, turn, answer)
       sseHead(res)
       await streamConversation(new SseWriter(res, k), k, turn, answer)

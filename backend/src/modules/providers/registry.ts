@@ -1,5 +1,5 @@
 import type { ModelConfig, UpstreamConfig } from '../../config/schema.js'
-import type { Provider } from './types.js'
+import type { Provider, UpstreamHealth } from './types.js'
 import { createChatgptWebProvider } from './chatgpt-web/chatgpt-web.provider.js'
 import { createDemoProvider } from './demo/demo.provider.js'
 import { createOpenaiProvider } from './openai/openai.provider.js'
@@ -33,6 +33,15 @@ export interface ModelEntry {
   demo: boolean
 }
 
+/** One upstream as the admin and `/api/status` may see it: no URL, no credentials. */
+export interface UpstreamStatus {
+  id: string
+  type: UpstreamConfig['type']
+  concurrency: number
+  models: string[]
+  health: UpstreamHealth
+}
+
 export interface ProviderRegistry {
   /** The provider for an upstream id. */
   get: (upstreamId: string) => Provider | undefined
@@ -40,7 +49,10 @@ export interface ProviderRegistry {
   byModel: (modelKey: string) => ModelRoute | undefined
   /** Every model of every upstream, in configuration order. */
   models: () => ModelEntry[]
+  /** The upstream configs in effect. They hold credentials: never serialize them as they are. */
   upstreams: () => UpstreamConfig[]
+  /** Health of every upstream, safe to send to a browser. */
+  status: () => UpstreamStatus[]
   /** Replaces the upstream set (settings hot-reload). Providers whose config is unchanged are kept, with their health. */
   reload: (upstreams: UpstreamConfig[]) => void
   /** Releases every provider's connections. */
@@ -96,6 +108,13 @@ export function createProviders(upstreams: UpstreamConfig[], deps: ProviderDeps 
       demo: upstream.type === 'demo',
     }))),
     upstreams: () => entries.map(e => e.upstream),
+    status: () => entries.map(({ upstream, provider }) => ({
+      id: upstream.id,
+      type: upstream.type,
+      concurrency: upstream.concurrency ?? 1,
+      models: (upstream.models ?? []).map(m => m.key),
+      health: provider.health(),
+    })),
     reload: build,
     close: async () => {
       await Promise.all(entries.map(e => e.provider.close?.({ force: true })))

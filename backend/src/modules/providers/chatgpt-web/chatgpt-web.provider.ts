@@ -55,6 +55,7 @@ export function createChatgptWebProvider(upstream: ChatgptWebUpstreamConfig, dep
     credentialName: 'access token',
     secrets: [token, upstream.account_id],
     state,
+    logger: deps.logger,
   })
   const url = (path: string): string => joinUrl(upstream.base_url, path)
   const enc = encodeURIComponent

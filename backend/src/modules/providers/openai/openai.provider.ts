@@ -34,6 +34,7 @@ export function createOpenaiProvider(upstream: OpenaiUpstreamConfig, deps: Provi
     credentialName: 'API key',
     secrets: [key],
     state,
+    logger: deps.logger,
   })
   const endpoint = joinUrl(upstream.base_url ?? DEFAULT_OPENAI_BASE, 'chat/completions')
   const opts = { upstreamId: upstream.id, excerpt: (t: string) => client.excerpt(t) }

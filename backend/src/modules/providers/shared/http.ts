@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici'
+import type { ProviderLogger } from '../registry.js'
 import type { UpstreamState } from './state.js'
 import { Agent, request } from 'undici'
 import { ProviderError } from '../types.js'
@@ -16,6 +17,8 @@ export interface UpstreamClientOptions {
   /** Values that must never appear in an error message (the token, the key). */
   secrets: ReadonlyArray<string | undefined>
   state: UpstreamState
+  /** Told about auth failures, rate limits and unreachable upstreams (safe messages only). */
+  logger?: ProviderLogger
 }
 
 export interface UpstreamCall {
@@ -144,11 +147,13 @@ export class UpstreamClient {
     if (status === 401 || status === 403) {
       const reason = `${this.opts.credentialName} rejected (HTTP ${status})`
       this.opts.state.markUnhealthy(reason)
+      this.opts.logger?.warn({ upstream: this.opts.id, status }, `upstream ${reason}; marked unhealthy`)
       return new ProviderError('UPSTREAM_UNAUTHORIZED', `upstream ${this.opts.id}: ${reason}${suffix}`, { status })
     }
     if (status === 429) {
       const seconds = retryAfterSeconds(headers, body) ?? DEFAULT_COOLDOWN_SECONDS
       this.opts.state.coolDown(seconds)
+      this.opts.logger?.warn({ upstream: this.opts.id, status, retryAfterSeconds: seconds }, 'upstream rate limited; cooling down')
       return new ProviderError('UPSTREAM_RATE_LIMITED', `upstream ${this.opts.id} is rate limited; retry in ${seconds} s${suffix}`, { status, retryAfterSeconds: seconds })
     }
     if (status >= 500)
@@ -178,6 +183,7 @@ export class UpstreamClient {
       case 'ENETUNREACH': {
         const reason = `cannot reach the upstream (${code})`
         this.opts.state.markUnhealthy(reason)
+        this.opts.logger?.warn({ upstream: id }, reason)
         return new ProviderError('UPSTREAM_UNAVAILABLE', `upstream ${id}: ${reason}`)
       }
       default:
