@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox'
+import type { Static, TSchema } from '@sinclair/typebox'
 import { Type as T } from '@sinclair/typebox'
 
 /**
@@ -6,6 +6,14 @@ import { Type as T } from '@sinclair/typebox'
  * Formats and cross-field rules (HH:MM, overlapping slots, known model keys) are checked by the
  * limits service, whose messages name the offending field.
  */
+
+/**
+ * `T | null` as one schema with `type: [T, "null"]`. Not a union: the server's ajv coerces types,
+ * and in a union one branch would coerce a value meant for the other (null → 0, or 0 → null).
+ */
+function Nullable<S extends TSchema & { type: string }>(schema: S) {
+  return T.Unsafe<Static<S> | null>({ ...schema, type: [schema.type, 'null'] })
+}
 
 /** -1 = unlimited, otherwise what remains (≥ 0). */
 export const Count = T.Integer({ minimum: -1, maximum: 1_000_000_000 })
@@ -32,9 +40,9 @@ export const Limits = T.Object({
   /** May ask at all. */
   enabled: T.Boolean(),
   /** After this instant asks fail with ACCOUNT_EXPIRED; null = forever. */
-  validUntil: T.Union([T.String({ format: 'date-time' }), T.Null()]),
+  validUntil: Nullable(T.String({ format: 'date-time' })),
   /** Model keys the member may use; null = every model. */
-  allowedModels: T.Union([T.Array(T.String({ minLength: 1, maxLength: 64 }), { maxItems: 200 }), T.Null()]),
+  allowedModels: Nullable(T.Array(T.String({ minLength: 1, maxLength: 64 }), { maxItems: 200 })),
   /** Most conversations the member may own; -1 = unlimited. */
   maxConversations: Count,
   /** Asks remaining across every model; -1 = unlimited. */
@@ -55,11 +63,11 @@ export type Limits = Static<typeof Limits>
  */
 export const LimitsPatch = T.Object({
   enabled: T.Optional(T.Boolean()),
-  validUntil: T.Optional(T.Union([T.String({ format: 'date-time' }), T.Null()])),
-  allowedModels: T.Optional(T.Union([T.Array(T.String({ minLength: 1, maxLength: 64 }), { maxItems: 200 }), T.Null()])),
+  validUntil: T.Optional(Nullable(T.String({ format: 'date-time' }))),
+  allowedModels: T.Optional(Nullable(T.Array(T.String({ minLength: 1, maxLength: 64 }), { maxItems: 200 }))),
   maxConversations: T.Optional(Count),
   totalAsks: T.Optional(Count),
-  modelAsks: T.Optional(T.Record(T.String({ minLength: 1, maxLength: 64 }), T.Union([Count, T.Null()]))),
+  modelAsks: T.Optional(T.Record(T.String({ minLength: 1, maxLength: 64 }), Nullable(Count))),
   maxInFlight: T.Optional(T.Integer({ minimum: 1, maximum: 100 })),
   rateWindows: T.Optional(T.Array(RateWindow, { maxItems: 100 })),
   timeSlots: T.Optional(T.Array(TimeSlot, { maxItems: 48 })),
@@ -93,7 +101,7 @@ export const WindowState = T.Object({
   /** Asks counted in the window right now (reserved or committed). */
   used: T.Integer(),
   /** When the oldest counted ask leaves the window; null when the window is empty. */
-  nextFreeAt: T.Union([T.String({ format: 'date-time' }), T.Null()]),
+  nextFreeAt: Nullable(T.String({ format: 'date-time' })),
 }, { additionalProperties: false })
 export type WindowState = Static<typeof WindowState>
 
@@ -115,7 +123,7 @@ export const ModelStatus = T.Object({
   available: T.Boolean(),
   reason: UnavailableReason,
   /** When `available` is false for a reason that passes with time: when it passes. */
-  nextAllowedAt: T.Union([T.String({ format: 'date-time' }), T.Null()]),
+  nextAllowedAt: Nullable(T.String({ format: 'date-time' })),
 }, { additionalProperties: false })
 export type ModelStatus = Static<typeof ModelStatus>
 
@@ -125,8 +133,8 @@ export type ModelsResponse = Static<typeof ModelsResponse>
 /** `GET /api/me` → `limits`: the member's limits and what remains of them. */
 export const MyLimits = T.Object({
   enabled: T.Boolean(),
-  validUntil: T.Union([T.String({ format: 'date-time' }), T.Null()]),
-  allowedModels: T.Union([T.Array(T.String()), T.Null()]),
+  validUntil: Nullable(T.String({ format: 'date-time' })),
+  allowedModels: Nullable(T.Array(T.String())),
   totalAsks: T.Integer(),
   maxInFlight: T.Integer(),
   conversations: T.Object({ used: T.Integer(), max: T.Integer() }),
