@@ -84,7 +84,7 @@ describe('limits: admin API and member visibility', () => {
       member = await loginAs(t.app, 'alice', password)
     })
 
-    it('pATCH is partial: only the given fields change; modelAsks merges per model, null removes one', async () => {
+    it('a PATCH is partial: only the given fields change; modelAsks merges per model, null removes one', async () => {
       let res = await as(admin, 'PATCH', `/api/admin/users/${memberId}/limits`, { totalAsks: 7, modelAsks: { 'gpt-4o': 2, 'mini': 9 } })
       expect(res.statusCode).toBe(200)
       expect(res.json()).toMatchObject({ totalAsks: 7, modelAsks: { 'gpt-4o': 2, 'mini': 9 }, maxInFlight: 1, allowedModels: null })
@@ -145,7 +145,7 @@ describe('limits: admin API and member visibility', () => {
       expect((await as(admin, 'GET', `/api/admin/users/${memberId}/limits`)).json()).toMatchObject({ maxInFlight: 2, modelAsks: { 'gpt-4o': 2 } })
     })
 
-    it('gET /api/models shows the allowed models with remaining counts, windows and why not', async () => {
+    it('the member sees in GET /api/models the allowed models with remaining counts, windows and why not', async () => {
       const patched = await as(admin, 'PATCH', `/api/admin/users/${memberId}/limits`, {
         allowedModels: ['gpt-4o', 'mini'],
         totalAsks: 5,
@@ -198,7 +198,7 @@ describe('limits: admin API and member visibility', () => {
       await as(admin, 'PATCH', `/api/admin/users/${memberId}/limits`, { timeSlots: [] })
     })
 
-    it('gET /api/me carries the member's limits and what remains', async () => {
+    it('the member sees their limits and what remains in GET /api/me', async () => {
       await as(admin, 'PATCH', `/api/admin/users/${memberId}/limits`, { maxConversations: 4, validUntil: null })
       const res = await as(member, 'GET', '/api/me')
       expect(res.statusCode).toBe(200)
