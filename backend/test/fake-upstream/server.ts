@@ -42,6 +42,8 @@ export interface RecordedRequest {
   completed: boolean
   /** The client closed the connection before the reply ended. */
   aborted: boolean
+  /** The client's port: equal ports on successive requests mean a reused connection. */
+  remotePort: number
 }
 
 export interface FakeStats {
@@ -244,7 +246,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
   }
 
   const server: Server = createServer((req, res) => {
-    const rec: RecordedRequest = { seq: requests.length + 1, method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: undefined, completed: false, aborted: false }
+    const rec: RecordedRequest = { seq: requests.length + 1, method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: undefined, completed: false, aborted: false, remotePort: req.socket.remotePort ?? 0 }
     const counted = req.url !== '/__stats'
     if (counted) {
       requests.push(rec)
@@ -268,7 +270,6 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
       else res.destroy()
     })
   })
-  server.keepAliveTimeout = 1000
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

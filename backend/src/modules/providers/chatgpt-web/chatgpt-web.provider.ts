@@ -92,7 +92,7 @@ export function createChatgptWebProvider(upstream: ChatgptWebUpstreamConfig, dep
           throw new ProviderError('UPSTREAM_ERROR', `upstream ${upstream.id} answered with the obsolete websocket transport (wss_url); use a proxy that streams server-sent events`)
         throw new ProviderError('UPSTREAM_ERROR', `upstream ${upstream.id} answered without a stream: ${client.excerpt(text)}`)
       }
-      yield* conversationEvents(readSse(res.body), { upstreamId: upstream.id, excerpt: t => client.excerpt(t) })
+      yield* conversationEvents(readSse(res.body, { isLast: e => e.data.trim() === '[DONE]' }), { upstreamId: upstream.id, excerpt: t => client.excerpt(t) })
     }
     catch (err) {
       throw client.transportError(err, signal)

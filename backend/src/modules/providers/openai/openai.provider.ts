@@ -62,7 +62,7 @@ export function createOpenaiProvider(upstream: OpenaiUpstreamConfig, deps: Provi
         yield* completionFromJson(body, opts)
         return
       }
-      yield* completionEvents(readSse(res.body), opts)
+      yield* completionEvents(readSse(res.body, { isLast: e => e.data.trim() === '[DONE]' }), opts)
     }
     catch (err) {
       throw client.transportError(err, signal)
