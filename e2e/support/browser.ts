@@ -47,7 +47,7 @@ function isExpectedResourceError(msg: ConsoleMessage): boolean {
   if (!text.startsWith('Failed to load resource'))
     return false
   const url = msg.location().url
-  return /\/api\//.test(url) && /status of (401|403|429)/.test(text)
+  return /\/api\//.test(url) && /status of (?:401|403|429)/.test(text)
 }
 
 export async function newPage(browser: Browser, baseURL: string, opts: BrowserContextOptions = {}): Promise<TestPage> {
