@@ -25,12 +25,12 @@ describe('chat against the fake upstream', () => {
     })
     ;[alice, bob, carol] = await members(t.app, ['alice', 'bob', 'carol']) as [TestSession, TestSession, TestSession]
   })
+  beforeEach(() => {
+    fake.reset()
+  })
   afterAll(async () => {
     await t?.close()
     await fake?.close()
-  })
-  beforeEach(() => {
-    fake.reset()
   })
 
   const message = (id: string) => t.app.db.message.findUniqueOrThrow({ where: { id } })
