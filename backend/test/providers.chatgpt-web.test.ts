@@ -121,8 +121,12 @@ describe('chatgpt-web provider: answers', () => {
 
 describe('chatgpt-web provider: failures', () => {
   it('401 → UPSTREAM_UNAUTHORIZED, unhealthy with a safe reason, healthy again after a success', async () => {
-    const p = provider({ access_token: 'eyJwrong.token.value-123456' })
+    const logged: string[] = []
+    const logger = { info: (o: object, m?: string) => logged.push(JSON.stringify([o, m])), warn: (o: object, m?: string) => logged.push(JSON.stringify([o, m])) }
+    const p = createChatgptWebProvider(upstream({ access_token: 'eyJwrong.token.value-123456' }), { logger })
     const r = await runAsk(p, {})
+    expect(logged.join('\n')).toContain('access token rejected (HTTP 401)')
+    expectNoSecrets(logged.join('\n'), ['eyJwrong', 'value-123456'])
     expect(r.error).toBeInstanceOf(ProviderError)
     expect(r.error.code).toBe('UPSTREAM_UNAUTHORIZED')
     expect(r.error.extra.status).toBe(401)
@@ -187,6 +191,14 @@ describe('chatgpt-web provider: failures', () => {
     expect(r.text.length).toBeGreaterThan(0)
     expect(ANSWER.startsWith(r.text)).toBe(true)
     expect(r.text).not.toBe(ANSWER)
+  })
+
+  it('a stream that ends without [DONE] or a finished message → UPSTREAM_ERROR, partial text kept', async () => {
+    fake.set({ endAfter: 3 })
+    const r = await runAsk(provider(), {})
+    expect(r.error).toMatchObject({ code: 'UPSTREAM_ERROR', message: expect.stringContaining('before the answer was complete') })
+    expect(r.text.length).toBeGreaterThan(0)
+    expect(r.events.some(e => e.type === 'done')).toBe(false)
   })
 
   it('an in-stream error event → UPSTREAM_ERROR, redacted', async () => {

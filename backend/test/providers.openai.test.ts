@@ -110,7 +110,12 @@ describe('openai provider: failures', () => {
     expect(r.text.length).toBeGreaterThan(0)
     expect(ANSWER.startsWith(r.text) && r.text !== ANSWER).toBe(true)
 
-    fake.set({ resetAfter: -1, errorAfter: 1 })
+    fake.set({ resetAfter: -1, endAfter: 2 })
+    const ended = await runAsk(provider(), {})
+    expect(ended.error).toMatchObject({ code: 'UPSTREAM_ERROR', message: expect.stringContaining('before the answer was complete') })
+    expect(ended.text.length).toBeGreaterThan(0)
+
+    fake.set({ endAfter: -1, errorAfter: 1 })
     const e = await runAsk(provider(), {})
     expect(e.error).toMatchObject({ code: 'UPSTREAM_ERROR' })
     expect(e.error.message).toContain('The server had an error')

@@ -101,6 +101,10 @@ export async function streamConversation(w: SseWriter, k: FakeKnobs, turn: Conve
     }
     if (i === k.stallAfter)
       return false
+    if (i === k.endAfter) {
+      w.end()
+      return false
+    }
     if (i === k.errorAfter) {
       await w.data({ message: null, conversation_id: cid, error: leakyDetail('Something went wrong', '') })
       await w.done()

@@ -24,6 +24,8 @@ export interface FakeKnobs {
   resetAfter: number
   /** Stop sending after this many chunks, keeping the socket open (-1 = never). */
   stallAfter: number
+  /** End the response cleanly (no `[DONE]`) after this many chunks (-1 = never). */
+  endAfter: number
   /** Send an in-stream `error` event after this many chunks (-1 = never). */
   errorAfter: number
   /** ChatGPT: "classic" cumulative parts or the "v1" delta encoding. */
@@ -54,6 +56,7 @@ export const DEFAULT_KNOBS: FakeKnobs = {
   resetAfter: -1,
   stallAfter: -1,
   errorAfter: -1,
+  endAfter: -1,
   encoding: 'classic',
   crlf: false,
   split: false,

@@ -56,6 +56,10 @@ export async function streamCompletion(w: SseWriter, k: FakeKnobs, turn: Complet
     }
     if (i === k.stallAfter)
       return false
+    if (i === k.endAfter) {
+      w.end()
+      return false
+    }
     if (i === k.errorAfter) {
       await w.data({ error: { message: leakyDetail('The server had an error', ''), type: 'server_error' } })
       await w.done()

@@ -61,6 +61,12 @@ export class SseWriter {
       this.res.end()
   }
 
+  /** Ends the response cleanly, whatever was sent. */
+  end(): void {
+    if (!this.closed)
+      this.res.end()
+  }
+
   /** Resets the TCP connection mid-stream. */
   reset(): void {
     const socket = this.res.socket
