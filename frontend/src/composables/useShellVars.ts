@@ -14,6 +14,7 @@ export function useShellVars() {
     '--cws-sider-bg': app.isDark ? '#101113' : '#f7f7f8',
     '--cws-card-bg': vars.value.cardColor,
     '--cws-border': vars.value.dividerColor,
+    '--cws-border-strong': vars.value.borderColor,
     '--cws-hover': vars.value.hoverColor,
     '--cws-pressed': vars.value.pressedColor,
     '--cws-text-1': vars.value.textColor1,
