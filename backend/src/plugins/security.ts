@@ -36,6 +36,11 @@ function isApi(url: string): boolean {
   return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')
 }
 
+/** Host without a default port, lower case: `Origin` omits :80/:443, `Host` may carry them. */
+function bareHost(host: string): string {
+  return host.toLowerCase().replace(/:(?:80|443)$/, '')
+}
+
 function hasBody(req: FastifyRequest): boolean {
   const len = req.headers['content-length']
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined
@@ -59,7 +64,7 @@ export default fp(async (app) => {
     catch {
       return false // includes "null" (sandboxed frames, file://)
     }
-    return url.host.toLowerCase() === req.host.toLowerCase() || allowed.has(url.origin)
+    return bareHost(url.host) === bareHost(req.host) || allowed.has(url.origin)
   }
 
   await app.register(helmet, {
