@@ -29,6 +29,30 @@ export async function members(app: TestApp['app'], names: string[]): Promise<Tes
   }))
 }
 
+/**
+ * Many members quickly, for load tests: one real password hash (the first member's) copied to the
+ * others, and sessions opened through the real session service with real signed tokens (what the
+ * login route does after checking the password). Authentication itself stays fully real.
+ */
+export async function manyMembers(app: TestApp['app'], names: string[]): Promise<TestSession[]> {
+  const [firstName, ...rest] = names
+  const { user: first } = await createUser(app, { username: firstName })
+  const { passwordHash } = await app.db.user.findUniqueOrThrow({ where: { id: first.id }, select: { passwordHash: true } })
+  const users = [first as { id: number, username: string }]
+  for (const username of rest)
+    users.push(await app.db.user.create({ data: { username, passwordHash }, select: { id: true, username: true } }))
+  return Promise.all(users.map(async (u) => {
+    const session = await app.sessions.start(u.id, { ip: '127.0.0.1', userAgent: 'test' })
+    const token = app.jwt.sign({
+      sub: String(u.id),
+      sid: session.id,
+      iat: Math.floor(session.createdAt.getTime() / 1000),
+      exp: Math.floor(session.expiresAt.getTime() / 1000),
+    })
+    return { cookie: `cws_session=${token}`, token, user: { id: u.id, username: u.username } as TestSession['user'] }
+  }))
+}
+
 export type Ev = ChatStreamEvent
 
 export class ChatStream {

@@ -115,7 +115,7 @@ export class AskRun {
 
   private async execute(): Promise<void> {
     const t0 = this.svc.deps.now().getTime()
-    const r: RunResult = { text: '', ttftMs: null, queueWaitMs: null, startedAt: null, finishReason: null, committed: undefined }
+    const r: RunResult = { text: '', charsOut: 0, ttftMs: null, queueWaitMs: null, startedAt: null, finishReason: null, committed: undefined }
     let lease: Lease | undefined
     let ok = false
     try {
@@ -200,6 +200,7 @@ export class AskRun {
           r.committed = deps.quotaGate().commit(this.reservation).catch(err => deps.logger.error({ err, requestId: this.requestId }, 'quota commit failed'))
         }
         r.text += ev.text
+        r.charsOut += codePoints(ev.text)
         this.sink?.send('delta', { text: ev.text })
         deps.checkpointer.mark(this.accepted.assistantMessageId, this.plan.baseText + r.text)
         return
@@ -273,7 +274,7 @@ export class AskRun {
           queueWaitMs: r.queueWaitMs ?? (r.startedAt ? null : now.getTime() - t0),
           ttftMs: r.ttftMs,
           durationMs: now.getTime() - t0,
-          charsOut: [...r.text].length,
+          charsOut: r.charsOut,
           tokensIn: r.usage?.promptTokens,
           tokensOut: r.usage?.completionTokens,
           startedAt: r.startedAt,
@@ -328,6 +329,7 @@ class Stopped extends Error {
 
 interface RunResult {
   text: string
+  charsOut: number
   ttftMs: number | null
   queueWaitMs: number | null
   startedAt: Date | null
@@ -352,6 +354,17 @@ export interface AskPlan {
   baseText: string
   newConversation: boolean
   fallbackTitle: string
+}
+
+/** Characters as people count them (code points), without building an array. */
+function codePoints(s: string): number {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xD800 && c <= 0xDBFF)
+      n--
+  }
+  return n
 }
 
 function cleanUsage(u: ChatUsage): ChatUsage {
@@ -522,7 +535,7 @@ export class ChatService {
         onPosition: p => run?.onPosition(p),
       })
       // Positions announced during enqueue (before `run` exists) are picked up below.
-      const charsIn = [...(planned.input.content ?? '')].length + (planned.input.history ?? []).reduce((n, t) => n + [...t.content].length, 0)
+      const charsIn = codePoints(planned.input.content ?? '') + (planned.input.history ?? []).reduce((n, t) => n + codePoints(t.content), 0)
       await this.deps.repo.accept({
         now: this.deps.now(),
         askId: requestId,
