@@ -30,6 +30,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'chat.pageTitle' },
       },
       {
+        path: 'c/:id',
+        name: 'conversation',
+        component: () => import('../views/chat/ChatView.vue'),
+        meta: { title: 'chat.pageTitle' },
+      },
+      {
         path: 'admin',
         name: 'admin',
         component: () => import('../views/admin/AdminView.vue'),

@@ -54,7 +54,8 @@ export async function exportConversationPdf(conv: ExportConversation, labels: Ex
       jsPDF: { unit: 'mm', format: 'a4', orientation: 'portrait' },
       pagebreak: { mode: ['css', 'legacy'], avoid: ['.md-code', 'tr', '.math-block', '.cws-pdf-role', 'img', 'blockquote'] },
     }
-    await html2pdf().set(options as Parameters<ReturnType<typeof html2pdf>['set']>[0]).from(page).save()
+    const worker = (html2pdf as unknown as () => { set: (o: unknown) => { from: (el: HTMLElement) => { save: () => Promise<void> } } })()
+    await worker.set(options).from(page).save()
   }
   finally {
     host.remove()
