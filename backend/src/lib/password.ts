@@ -175,14 +175,14 @@ function length(s: string): number {
 export function checkPasswordPolicy(password: string, username?: string): void {
   const len = length(password)
   if (len < PASSWORD_MIN)
-    throw new AppError('WEAK_PASSWORD', `The password must be at least ${PASSWORD_MIN} characters long.`, { reason: 'too_short' })
+    throw new AppError('WEAK_PASSWORD', `The password must be at least ${PASSWORD_MIN} characters long.`)
   if (len > PASSWORD_MAX)
-    throw new AppError('WEAK_PASSWORD', `The password must be at most ${PASSWORD_MAX} characters long.`, { reason: 'too_long' })
+    throw new AppError('WEAK_PASSWORD', `The password must be at most ${PASSWORD_MAX} characters long.`)
   const lower = password.toLowerCase()
   if (COMMON_PASSWORDS.has(lower) || /^(.)\1+$/u.test(password))
-    throw new AppError('WEAK_PASSWORD', 'This password is too common; choose another.', { reason: 'common' })
+    throw new AppError('WEAK_PASSWORD', 'This password is too common; choose another.')
   if (username && lower === username.toLowerCase())
-    throw new AppError('WEAK_PASSWORD', 'The password must not be the username.', { reason: 'username' })
+    throw new AppError('WEAK_PASSWORD', 'The password must not be the username.')
 }
 
 const ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'

@@ -80,8 +80,10 @@ export default fp(async (app) => {
     if (!MUTATING.has(req.method) || !isApi(req.url))
       return
     const origin = req.headers.origin
-    if (origin !== undefined && !originAllowed(origin, req))
+    if (origin !== undefined && !originAllowed(origin, req)) {
+      req.log.warn({ origin, host: req.host }, 'cross-origin request refused; if this is our own site behind a proxy, have the proxy keep the Host header (or send X-Forwarded-Host with server.trust_proxy), or add the origin to server.allowed_origins')
       throw new AppError('CROSS_ORIGIN', 'Requests from another site are not accepted.')
+    }
     if (hasBody(req) && !JSON_TYPE.test(req.headers['content-type'] ?? ''))
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.')
   })
