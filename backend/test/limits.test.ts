@@ -73,6 +73,8 @@ describe('limits: admin API and member visibility', () => {
 
     // Back to the built-in defaults for the rest of the file.
     expect((await as(admin, 'PUT', '/api/admin/limits/defaults', {})).json()).toEqual(builtIn.json())
+    // Members keep the defaults they were created with.
+    expect((await as(admin, 'GET', `/api/admin/users/${created.json().id}/limits`)).json()).toEqual(limits.json())
   })
 
   describe('with a member', () => {

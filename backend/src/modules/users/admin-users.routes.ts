@@ -27,6 +27,8 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req, reply) => {
     const user = await app.users.create(req.body)
+    // Limits from the defaults for new members as they are now (a user without limits would get them on first use).
+    await app.limits.initForUser(user.id, user.role)
     return reply.status(201).send(user)
   })
 
