@@ -14,6 +14,7 @@ import healthRoutes from './modules/health/health.routes.js'
 import limitsAdminRoutes from './modules/limits/limits.routes.js'
 import modelsRoutes from './modules/models/models.routes.js'
 import quotasPlugin from './modules/quotas/quotas.plugin.js'
+import statsRoutes from './modules/stats/stats.routes.js'
 import statusRoutes from './modules/status/status.routes.js'
 import adminUserRoutes from './modules/users/admin-users.routes.js'
 import meRoutes from './modules/users/me.routes.js'
@@ -93,6 +94,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await admin.register(adminUserRoutes)
       await admin.register(askLogRoutes)
       await admin.register(limitsAdminRoutes)
+      await admin.register(statsRoutes)
     })
   })
 
