@@ -1,6 +1,8 @@
 import type { Browser, Page } from 'playwright-core'
 import type { RunningServer } from './support/server'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
 import { ADMIN, startServer } from './support/server'
@@ -35,7 +37,10 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
   let browser: Browser
 
   beforeAll(async () => {
-    server = await startServer({ CWS_UPSTREAMS: JSON.stringify(UPSTREAMS) })
+    // YAML is a superset of JSON: the config file is the JSON of the upstreams.
+    const configFile = path.join(mkdtempSync(path.join(tmpdir(), 'cws-e2e-config-')), 'config.yaml')
+    writeFileSync(configFile, JSON.stringify({ upstreams: UPSTREAMS }))
+    server = await startServer({ CWS_CONFIG: configFile })
     browser = await launchBrowser()
   })
   afterAll(async () => {
