@@ -3,6 +3,7 @@ import { Type as T } from '@sinclair/typebox'
 import { LoginBody, LoginResponse } from '../../contracts/auth.js'
 import { errors } from '../../contracts/common.js'
 import { RevokedResponse, SessionIdParams, SessionList } from '../../contracts/users.js'
+import { isAppError } from '../../lib/errors.js'
 import { SESSION_COOKIE, sessionCookieOptions } from '../../plugins/auth.js'
 import { toPublicUser } from '../users/users.service.js'
 
@@ -21,7 +22,12 @@ export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
       password: req.body.password,
       ip: req.ip,
       userAgent: req.headers['user-agent'] ?? '',
+    }).catch((err: unknown) => {
+      if (isAppError(err))
+        req.log.warn({ username: req.body.username.slice(0, 64), ip: req.ip, code: err.code }, 'login refused')
+      throw err
     })
+    req.log.info({ userId: user.id }, 'logged in')
     reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(app, req, session.expiresAt))
     return { user: toPublicUser(user) }
   })
