@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
+import { ARTIFACTS, launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
 import { ADMIN, startServer } from './support/server'
 
 // Two demo upstreams: a fast one for most tests and a slow one to catch an answer mid-stream.
@@ -186,6 +186,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
     const [pdfDownload] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-pdf').click()])
     expect(pdfDownload.suggestedFilename()).toMatch(/\.pdf$/)
     const pdf = readFileSync((await pdfDownload.path())!)
+    await pdfDownload.saveAs(path.join(ARTIFACTS, 'chat-export.pdf'))
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-')
     expect(pdf.length).toBeGreaterThan(20_000)
     expect(errors).toEqual([])
