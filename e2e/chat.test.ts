@@ -201,7 +201,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
     })
     await signIn(page)
     expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true)
-    expect(await page.getByTestId('composer-input').getAttribute('placeholder')).toContain('发消息')
+    await expect.poll(() => page.getByTestId('composer-input').getAttribute('placeholder')).toContain('发消息')
     await screenshot(page, 'chat-empty-dark-zh-CN')
     await pickModel(page, 'demo')
     await ask(page, '用数学和代码解释二分查找')

@@ -50,9 +50,9 @@ export async function exportConversationPdf(conv: ExportConversation, labels: Ex
       margin: [12, 12, 14, 12],
       filename: safeFileName(conv.title, 'pdf'),
       image: { type: 'jpeg', quality: 0.95 },
-      html2canvas: { scale: long ? 1.5 : 2, useCORS: true, backgroundColor: '#ffffff', logging: false, windowWidth: 840 },
+      html2canvas: { scale: long ? 1.5 : 2, useCORS: true, backgroundColor: '#ffffff', logging: false, windowWidth: 760 },
       jsPDF: { unit: 'mm', format: 'a4', orientation: 'portrait' },
-      pagebreak: { mode: ['css', 'legacy'], avoid: ['.md-code', 'tr', '.math-block', '.cws-pdf-role', 'img', 'blockquote'] },
+      pagebreak: { mode: ['css', 'legacy'], avoid: ['tr', '.math-block', '.cws-pdf-role', 'img', '.md-code-header'] },
     }
     const worker = (html2pdf as unknown as () => { set: (o: unknown) => { from: (el: HTMLElement) => { save: () => Promise<void> } } })()
     await worker.set(options).from(page).save()
