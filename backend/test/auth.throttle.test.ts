@@ -61,8 +61,9 @@ describe('login throttle per account (5 failures / 15 min)', () => {
     await time('nobody-warmup') // the first unknown name also computes the dummy hash
     const known = await time('bystander')
     const unknown = await time('nobody-at-all')
-    // Without the dummy hash an unknown name answers in ~1 ms against hundreds for scrypt.
-    expect(unknown / known).toBeGreaterThan(0.3)
+    // Without the dummy hash an unknown name answers in a few ms against hundreds for scrypt; the
+    // loose bound keeps a noisy shared machine from failing the test for nothing.
+    expect(unknown / known).toBeGreaterThan(0.1)
   }, 60_000)
 })
 
