@@ -8,10 +8,8 @@
 # pnpm build); the runtime stage holds only production dependencies, the compiled server, the
 # committed SQL migrations and the built SPA.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
-
 # ---------------------------------------------------------------- build
-FROM ${NODE_IMAGE} AS build
+FROM node:20-bookworm-slim AS build
 # better-sqlite3 compiles from source when no prebuilt binary can be fetched.
 RUN apt-get update \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ \
@@ -43,7 +41,7 @@ RUN pnpm --filter @cws/backend deploy --prod /out \
   && find /src/backend/dist /src/frontend/dist -name '*.map' -delete
 
 # ---------------------------------------------------------------- runtime
-FROM ${NODE_IMAGE} AS runtime
+FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     CWS_DATA_DIR=/data
 WORKDIR /app
