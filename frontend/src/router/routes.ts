@@ -37,9 +37,13 @@ export const routes: RouteRecordRaw[] = [
       },
       {
         path: 'admin',
-        name: 'admin',
         component: () => import('../views/admin/AdminView.vue'),
         meta: { requiresAdmin: true, title: 'admin.pageTitle' },
+        children: [
+          { path: '', name: 'admin', component: () => import('../views/admin/overview/OverviewView.vue'), meta: { title: 'admin.tabs.overview' } },
+          { path: 'users', name: 'admin-users', component: () => import('../views/admin/users/UsersView.vue'), meta: { title: 'admin.tabs.users' } },
+          { path: 'asks', name: 'admin-asks', component: () => import('../views/admin/asks/AsksView.vue'), meta: { title: 'admin.tabs.asks' } },
+        ],
       },
       {
         path: '403',

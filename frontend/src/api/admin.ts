@@ -1,0 +1,91 @@
+import type {
+  AdminMeta,
+  AdminUser,
+  AdminUserList,
+  ApplyLimitsResponse,
+  AskLogPage,
+  AskLogQuery,
+  CreateUserBody,
+  Limits,
+  LimitsPatch,
+  ListUsersQuery,
+  MemberSummaryList,
+  RevokedResponse,
+  StatsQuery,
+  StatsResponse,
+  UpdateUserBody,
+} from '@cws/backend/contracts'
+import { http } from './http'
+
+// ── Members (`/api/admin/users`) ──
+
+/** Members, searched by username or nickname, paginated, sorted (default: last active first). */
+export function listUsers(query: Partial<ListUsersQuery>, signal?: AbortSignal): Promise<AdminUserList> {
+  return http.get<AdminUserList>('/admin/users', { query: { ...query }, signal })
+}
+
+export function createUser(body: CreateUserBody): Promise<AdminUser> {
+  return http.post<AdminUser>('/admin/users', body)
+}
+
+/** Nickname, role, enabled, remark, password reset (ends the member's sessions). */
+export function updateUser(id: number, body: UpdateUserBody): Promise<AdminUser> {
+  return http.patch<AdminUser>(`/admin/users/${id}`, body)
+}
+
+/** Deletes the member with their conversations, messages, ask log and limits. */
+export function deleteUser(id: number): Promise<void> {
+  return http.delete<void>(`/admin/users/${id}`)
+}
+
+/** Ends every session of the member. */
+export function logoutEverywhere(id: number): Promise<RevokedResponse> {
+  return http.post<RevokedResponse>(`/admin/users/${id}/logout-everywhere`)
+}
+
+// ── Limits ──
+
+export function getLimits(userId: number): Promise<Limits> {
+  return http.get<Limits>(`/admin/users/${userId}/limits`)
+}
+
+/** Partial update: only the fields given change; `modelAsks` merges per model (`null` removes one). */
+export function patchLimits(userId: number, patch: LimitsPatch): Promise<Limits> {
+  return http.patch<Limits>(`/admin/users/${userId}/limits`, patch)
+}
+
+/** One partial template applied to several members (nothing changes if an id is unknown). */
+export function applyLimits(userIds: number[], limits: LimitsPatch): Promise<ApplyLimitsResponse> {
+  return http.post<ApplyLimitsResponse>('/admin/limits/apply', { userIds, limits })
+}
+
+export function getDefaultLimits(): Promise<Limits> {
+  return http.get<Limits>('/admin/limits/defaults')
+}
+
+/** Replaces the defaults for new members. */
+export function putDefaultLimits(limits: LimitsPatch): Promise<Limits> {
+  return http.put<Limits>('/admin/limits/defaults', limits)
+}
+
+// ── Ask log, statistics ──
+
+export function listAsks(query: AskLogQuery, signal?: AbortSignal): Promise<AskLogPage> {
+  return http.get<AskLogPage>('/admin/asks', { query: { ...query }, signal })
+}
+
+export function getStats(query: StatsQuery, signal?: AbortSignal): Promise<StatsResponse> {
+  return http.get<StatsResponse>('/admin/stats', { query: { ...query }, signal })
+}
+
+/** The configured models and the time zone limits and stats are read in. */
+export function getAdminMeta(): Promise<AdminMeta> {
+  return http.get<AdminMeta>('/admin/stats/meta')
+}
+
+/** Per member (at most 100 ids): remaining asks, expiry, recent use. */
+export function getMemberSummaries(ids: number[], signal?: AbortSignal): Promise<MemberSummaryList> {
+  if (!ids.length)
+    return Promise.resolve({ items: [] })
+  return http.get<MemberSummaryList>('/admin/stats/members', { query: { ids: ids.join(',') }, signal })
+}
