@@ -160,7 +160,7 @@ describe('chat stream (demo upstream)', () => {
     expect(c.status).toBe(400)
   })
 
-  it('gET /api/status reports queues, in-flight, active members and health (no secrets)', async () => {
+  it('the status route reports queues, in-flight, active members and health (no secrets)', async () => {
     const st = await api(t.base, alice!, 'GET', '/api/status')
     expect(st.status).toBe(200)
     expect(st.json).toMatchObject({ queueLength: 0, inFlight: 0, upstreams: [{ id: 'demo', type: 'demo', concurrency: 2, queueLength: 0, inFlight: 0, healthy: true }] })
@@ -168,7 +168,7 @@ describe('chat stream (demo upstream)', () => {
     expect(st.json.activeMembers.last1d).toBeGreaterThanOrEqual(st.json.activeMembers.last5m)
   })
 
-  it('gET /api/admin/asks lists the ask log for admins only, filterable', async () => {
+  it('the admin ask log (GET /api/admin/asks) lists the ask log for admins only, filterable', async () => {
     const [admin] = await members(t.app, ['boss'])
     await t.app.db.user.update({ where: { username: 'boss' }, data: { role: 'admin' } })
     expect((await api(t.base, alice!, 'GET', '/api/admin/asks')).status).toBe(403)

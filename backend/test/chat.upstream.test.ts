@@ -194,7 +194,7 @@ describe('chat against the fake upstream', () => {
       expect([...a, b, c].every(s => s.events.at(-1)!.event === 'done')).toBe(true)
     })
 
-    it('qUEUE_FULL answers as JSON before any stream', async () => {
+    it('a full queue answers QUEUE_FULL as JSON before any stream', async () => {
       const small = await startApp({
         chat: { ping_seconds: 600, queue_max_depth: 1 },
         upstreams: [{ id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, api_key: fake.apiKey, concurrency: 1, models: [{ key: 'gpt', name: 'GPT', slug: 'x' }] }],
@@ -217,7 +217,7 @@ describe('chat against the fake upstream', () => {
       }
     })
 
-    it('qUEUE_TIMEOUT ends a waiting ask with a typed error', async () => {
+    it('too long a wait ends a waiting ask with QUEUE_TIMEOUT, with a typed error', async () => {
       const small = await startApp({
         chat: { ping_seconds: 600, queue_max_wait_seconds: 1 },
         upstreams: [{ id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, api_key: fake.apiKey, concurrency: 1, models: [{ key: 'gpt', name: 'GPT', slug: 'x' }] }],
@@ -239,7 +239,7 @@ describe('chat against the fake upstream', () => {
   })
 
   describe('follow-ups', () => {
-    it('chatGPT web: the second ask sends the stored conversation_id and the last answer as parent; title from title_generation', async () => {
+    it('with ChatGPT web, the second ask sends the stored conversation_id and the last answer as parent; title from title_generation', async () => {
       const s1 = await open(t.base, alice, { model: 'web', content: 'first on the web' })
       expect((await s1.last()).event).toBe('done')
       expect(s1.events.find(e => e.event === 'title')?.data).toEqual({ title: 'Fake title' })
@@ -259,7 +259,27 @@ describe('chat against the fake upstream', () => {
       expect(s2.names).not.toContain('title')
     })
 
-    it('openAI: the second ask sends the earlier turns from our own messages', async () => {
+    it('with ChatGPT web, deleting a conversation deletes it here and hides it upstream', async () => {
+      const s = await open(t.base, carol, { model: 'web', content: 'to be deleted' })
+      await s.last()
+      const conv = await t.app.db.conversation.findUniqueOrThrow({ where: { id: s.accepted.conversationId } })
+      expect(fake.conversations.get(conv.upstreamConversationId!)?.is_visible).toBe(true)
+      expect((await api(t.base, carol, 'DELETE', `/api/conversations/${conv.id}`)).status).toBe(204)
+      expect(await t.app.db.conversation.count({ where: { id: conv.id } })).toBe(0)
+      await eventually(() => fake.conversations.get(conv.upstreamConversationId!)?.is_visible === false)
+    })
+
+    it('deleting a conversation while its answer streams stops the answer first', async () => {
+      const s = await open(t.base, carol, { model: 'gpt', content: '[[fake: chunks=200, gapMs=50]] long' })
+      await s.waitFor('delta')
+      expect((await api(t.base, carol, 'DELETE', `/api/conversations/${s.accepted.conversationId}`)).status).toBe(204)
+      expect(await s.last()).toEqual({ event: 'done', data: { finishReason: 'aborted' } })
+      await fake.waitFor(() => fake.aborts === 1, 3000)
+      expect(await t.app.db.message.count({ where: { conversationId: s.accepted.conversationId } })).toBe(0)
+      expect(stats('api')).toMatchObject({ running: 0, waiting: 0 })
+    })
+
+    it('with OpenAI, the second ask sends the earlier turns from our own messages', async () => {
       const s1 = await open(t.base, alice, { model: 'gpt', content: 'what is 2+2?' })
       await s1.last()
       const s2 = await open(t.base, alice, { model: 'gpt', content: 'and 3+3?', conversationId: s1.accepted.conversationId })
@@ -272,7 +292,7 @@ describe('chat against the fake upstream', () => {
       ])
     })
 
-    it('openAI history is bounded by chat.history_max_chars, newest turns kept', async () => {
+    it('the OpenAI history is bounded by chat.history_max_chars, newest turns kept', async () => {
       const small = await startApp({
         chat: { ping_seconds: 600, history_max_chars: 60 },
         upstreams: [{ id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, api_key: fake.apiKey, models: [{ key: 'gpt', name: 'GPT', slug: 'x' }] }],

@@ -2,24 +2,18 @@ import type { FastifyInstance } from 'fastify'
 import type { AskLogPage as AskLogPageType } from '../../contracts/chat.js'
 import { AskLogPage, AskLogQuery } from '../../contracts/chat.js'
 import { errors } from '../../contracts/common.js'
+import { createAskLogRepository } from './asklog.repository.js'
 
 /** `GET /api/admin/asks`: the ask log, newest first. Register inside the admin scope. */
 export default async function askLogRoutes(app: FastifyInstance): Promise<void> {
+  const repo = createAskLogRepository(app.db)
   app.get('/api/admin/asks', {
     schema: { querystring: AskLogQuery, response: { 200: AskLogPage, ...errors(400, 401, 403) } },
   }, async (req): Promise<AskLogPageType> => {
     const q = req.query as AskLogQuery
     const page = q.page ?? 1
     const pageSize = q.pageSize ?? 50
-    const where = {
-      ...(q.userId ? { userId: q.userId } : {}),
-      ...(q.model ? { model: q.model } : {}),
-      ...(q.outcome ? { outcome: q.outcome } : {}),
-    }
-    const [rows, total] = await Promise.all([
-      app.db.ask.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: (page - 1) * pageSize, take: pageSize, include: { user: { select: { username: true } } } }),
-      app.db.ask.count({ where }),
-    ])
+    const { rows, total } = await repo.page(q, (page - 1) * pageSize, pageSize)
     const iso = (d: Date | null): string | null => (d ? d.toISOString() : null)
     return {
       page,

@@ -23,6 +23,9 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
     // Keep the headers prepared so far (security headers), then the stream's own.
     sse.open({ ...reply.getHeaders() as OutgoingHttpHeaders, 'X-Request-Id': run.requestId })
     run.attach(sse)
+    // The client may have gone away while the ask was being admitted.
+    if (req.raw.socket?.destroyed)
+      run.stop('disconnect')
   })
 
   app.post('/api/chat/:requestId/stop', {

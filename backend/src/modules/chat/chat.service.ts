@@ -132,7 +132,6 @@ export class AskRun {
       r.startedAt = startedAt
       r.queueWaitMs = lease.waitedMs
       this.sink?.send('started', {})
-      r.pending = this.svc.deps.repo.markRunning(this.requestId, startedAt, lease.waitedMs).catch(err => this.svc.deps.logger.warn({ err, requestId: this.requestId }, 'ask: could not mark running'))
       await this.stream(r, startedAt.getTime())
       ok = true
     }
@@ -252,7 +251,6 @@ export class AskRun {
     if (this.plan.newConversation && !r.title && status === 'done')
       r.title = await this.genTitle(r)
 
-    await r.pending
     await deps.checkpointer.forget(this.accepted.assistantMessageId)
     const now = deps.now()
     try {
@@ -340,7 +338,6 @@ interface RunResult {
   upstreamConversationId?: string
   upstreamMessageId?: string
   committed: Promise<void> | undefined
-  pending?: Promise<void>
   error?: unknown
 }
 
@@ -482,7 +479,7 @@ export class ChatService {
     if (action === 'next') {
       if (!body.content.trim())
         throw new AppError('VALIDATION_FAILED', 'body.content: the question is empty')
-      if ([...body.content].length > cfg.max_content_chars)
+      if (codePoints(body.content) > cfg.max_content_chars)
         throw new AppError('CONTENT_TOO_LONG', `A question may have at most ${cfg.max_content_chars} characters.`, { maxChars: cfg.max_content_chars })
     }
     const route = this.deps.providers.byModel(body.model)

@@ -1,0 +1,275 @@
+/**
+ * Streaming benchmark (run by hand: `npx tsx bench/stream.ts` from the repository root; not part of
+ * the test suite). Starts the fake upstream and our real server as separate processes (16 OpenAI
+ * upstreams × 64 slots, all pointing at the fake; no demo), then measures:
+ *
+ *   - extra time to first token added by our server vs. calling the fake upstream directly:
+ *     one stream at a time (p50) and 200 at once (p50/p99); both measured in the same run,
+ *     interleaved, so the noisy machine affects both sides alike;
+ *   - 1000 concurrent streams held open (every one received text; 0 errors);
+ *   - server RSS per open stream.
+ *
+ * Prints one line per figure. Env: BENCH_SINGLE (default 100), BENCH_CONCURRENT (200), BENCH_HOLD (1000).
+ */
+import type { ChildProcess } from 'node:child_process'
+import type { AddressInfo } from 'node:net'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import process from 'node:process'
+import { fileURLToPath } from 'node:url'
+
+const backendDir = fileURLToPath(new URL('../backend/', import.meta.url))
+const require = createRequire(path.join(backendDir, 'package.json'))
+const { Agent, request } = require('undici') as typeof import('undici')
+
+/** A port nobody listens on right now (other processes may share this machine). */
+async function freePort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r))
+  const { port } = srv.address() as AddressInfo
+  await new Promise(r => srv.close(r))
+  return port
+}
+
+const FAKE_PORT = Number(process.env.BENCH_FAKE_PORT ?? await freePort())
+const PORT = Number(process.env.BENCH_PORT ?? await freePort())
+const FAKE = `http://127.0.0.1:${FAKE_PORT}`
+const BASE = `http://127.0.0.1:${PORT}`
+const API_KEY = 'sk-fake-0123456789abcdef'
+const UPSTREAMS = 16
+const SINGLE = Number(process.env.BENCH_SINGLE ?? 100)
+const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 200)
+const HOLD = Number(process.env.BENCH_HOLD ?? 1000)
+const MEMBERS = 10
+
+const dispatcher = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 300_000 })
+
+const children: ChildProcess[] = []
+function start(args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], { cwd: backendDir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+  children.push(child)
+  return child
+}
+
+async function waitUp(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const res = await request(url, { dispatcher })
+      await res.body.dump()
+      if (res.statusCode < 500)
+        return
+    }
+    catch {}
+    await new Promise(r => setTimeout(r, 100))
+  }
+  throw new Error(`${url} did not come up`)
+}
+
+async function json(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown, token?: string): Promise<{ status: number, body: any, headers: Record<string, unknown> }> {
+  const res = await request(url, {
+    method,
+    dispatcher,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  })
+  const text = await res.body.text()
+  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined, headers: res.headers }
+}
+
+async function login(username: string, password: string): Promise<string> {
+  const res = await json('POST', `${BASE}/api/auth/login`, { username, password })
+  const cookie = [res.headers['set-cookie']].flat().map(String).find(c => c.startsWith('cws_session='))
+  if (res.status !== 200 || !cookie)
+    throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`)
+  return cookie.slice('cws_session='.length).split(';')[0]!
+}
+
+interface StreamResult { ok: boolean, ttftMs: number, error?: string }
+
+/**
+ * One streamed answer. `firstMark` is what marks the first text in the stream. With `hold`, the
+ * stream is kept open after the first text until `release` resolves, then disconnected.
+ */
+async function stream(url: string, body: unknown, token: string, firstMark: string, hold?: { firstText: () => void, release: Promise<void> }): Promise<StreamResult> {
+  const t0 = performance.now()
+  let ttftMs = -1
+  try {
+    const res = await request(url, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json', 'authorization': `Bearer ${token}` }, body: JSON.stringify(body) })
+    if (res.statusCode !== 200) {
+      const text = await res.body.text()
+      return { ok: false, ttftMs, error: `${res.statusCode} ${text.slice(0, 200)}` }
+    }
+    let seen = ''
+    let error: string | undefined
+    for await (const chunk of res.body) {
+      const s = chunk.toString()
+      if (ttftMs < 0) {
+        seen += s
+        if (seen.includes(firstMark)) {
+          ttftMs = performance.now() - t0
+          seen = ''
+          if (hold) {
+            hold.firstText()
+            await hold.release
+            res.body.destroy()
+            return { ok: true, ttftMs }
+          }
+        }
+      }
+      if (s.includes('event: error'))
+        error = s.slice(s.indexOf('event: error'), s.indexOf('event: error') + 200)
+    }
+    if (ttftMs < 0)
+      return { ok: false, ttftMs, error: error ?? 'no text' }
+    return { ok: !error, ttftMs, error }
+  }
+  catch (err) {
+    return { ok: false, ttftMs, error: String(err) }
+  }
+}
+
+const ANSWER = 'Hello from the fake upstream, streamed in a few chunks.'
+const quick = (i: number) => `[[fake: answer=${ANSWER}, chunks=4]] question ${i}`
+
+function direct(i: number): Promise<StreamResult> {
+  return stream(`${FAKE}/v1/chat/completions`, { model: 'gpt', stream: true, messages: [{ role: 'user', content: quick(i) }] }, API_KEY, 'Hello')
+}
+function ours(i: number, token: string): Promise<StreamResult> {
+  return stream(`${BASE}/api/chat`, { model: `m${i % UPSTREAMS}`, content: quick(i) }, token, 'event: delta')
+}
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!
+}
+const ms = (v: number) => `${v.toFixed(1)} ms`
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(m?.[1] ?? 0)
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cws-bench-'))
+  const upstreams = Array.from({ length: UPSTREAMS }, (_, i) => [
+    `  - id: u${i}`,
+    `    type: openai`,
+    `    base_url: ${FAKE}/v1`,
+    `    api_key: ${API_KEY}`,
+    `    concurrency: 64`,
+    `    models: [{ key: m${i}, name: M${i}, slug: gpt }]`,
+  ].join('\n')).join('\n')
+  writeFileSync(path.join(dir, 'config.yaml'), [
+    `server: { host: 127.0.0.1, port: ${PORT} }`,
+    `log: { level: warn, file: false }`,
+    `admin: { username: admin, password: bench-admin-pass }`,
+    `chat: { queue_max_depth: 10000, ping_seconds: 15 }`,
+    `upstreams:`,
+    upstreams,
+  ].join('\n'))
+
+  try {
+    start(['test/fake-upstream/server.ts', '--port', String(FAKE_PORT), '--api-key', API_KEY])
+    const server = start(['src/server.ts'], { CWS_CONFIG: path.join(dir, 'config.yaml'), CWS_DATA_DIR: path.join(dir, 'data'), NODE_ENV: 'production' }, process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
+    await waitUp(`${FAKE}/__stats`)
+    await waitUp(`${BASE}/api/health`)
+
+    // Members with room for many asks at once (max in-flight applies per upstream queue).
+    const admin = await login('admin', 'bench-admin-pass')
+    const tokens: string[] = []
+    for (let i = 0; i < MEMBERS; i++) {
+      const created = await json('POST', `${BASE}/api/admin/users`, { username: `bench${i}`, password: 'bench-member-pass' }, admin)
+      if (created.status >= 300)
+        throw new Error(`create member: ${created.status} ${JSON.stringify(created.body)}`)
+      const id = created.body.id ?? created.body.user?.id
+      const limits = await json('PATCH', `${BASE}/api/admin/users/${id}/limits`, { maxInFlight: 100 }, admin)
+      if (limits.status >= 300)
+        throw new Error(`limits: ${limits.status} ${JSON.stringify(limits.body)}`)
+      tokens.push(await login(`bench${i}`, 'bench-member-pass'))
+    }
+    const token = (i: number) => tokens[i % tokens.length]!
+
+    // Warm-up (JIT, connections, SQLite pages).
+    for (let i = 0; i < 20; i++) {
+      await direct(i)
+      await ours(i, token(i))
+    }
+
+    // 1. One stream at a time, interleaved.
+    const d1: number[] = []
+    const o1: number[] = []
+    for (let i = 0; i < SINGLE; i++) {
+      const a = await direct(i)
+      const b = await ours(i, token(i))
+      if (!a.ok || !b.ok)
+        throw new Error(`single: ${a.error ?? b.error}`)
+      d1.push(a.ttftMs)
+      o1.push(b.ttftMs)
+    }
+    const p50d = pct(d1, 50)
+    const p50o = pct(o1, 50)
+    console.log(`ttft single p50: direct ${ms(p50d)}, ours ${ms(p50o)}, overhead ${ms(p50o - p50d)} (ratio ${(p50o / p50d).toFixed(2)}x)`)
+
+    // 2. 200 at once, each side separately.
+    const dN = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => direct(i)))
+    const oN = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => ours(i, token(i))))
+    const bad = [...dN, ...oN].filter(r => !r.ok)
+    if (bad.length)
+      throw new Error(`concurrent: ${bad.length} failed, e.g. ${bad[0]!.error}`)
+    const dv = dN.map(r => r.ttftMs)
+    const ov = oN.map(r => r.ttftMs)
+    console.log(`ttft ${CONCURRENT} concurrent p50: direct ${ms(pct(dv, 50))}, ours ${ms(pct(ov, 50))}, overhead ${ms(pct(ov, 50) - pct(dv, 50))} (ratio ${(pct(ov, 50) / pct(dv, 50)).toFixed(2)}x)`)
+    console.log(`ttft ${CONCURRENT} concurrent p99: direct ${ms(pct(dv, 99))}, ours ${ms(pct(ov, 99))}, overhead ${ms(pct(ov, 99) - pct(dv, 99))} (ratio ${(pct(ov, 99) / pct(dv, 99)).toFixed(2)}x)`)
+
+    // 3. Hold 1000 streams open at once (long, slowly paced answers), then measure memory.
+    await new Promise(r => setTimeout(r, 2000))
+    const idleRss = rssKb(server.pid!)
+    let firstTexts = 0
+    let releaseAll!: () => void
+    const release = new Promise<void>((r) => {
+      releaseAll = r
+    })
+    const t0 = performance.now()
+    const held = Array.from({ length: HOLD }, (_, i) => stream(
+      `${BASE}/api/chat`,
+      { model: `m${i % UPSTREAMS}`, content: `[[fake: answerChars=24000, chunks=1200, gapMs=100]] hold ${i}` },
+      token(i),
+      'event: delta',
+      { firstText: () => void firstTexts++, release },
+    ))
+    let failedEarly = 0
+    const settledEarly = held.map(p => p.then((r) => {
+      if (!r.ok)
+        failedEarly++
+    }))
+    const allStreaming = (): boolean => firstTexts + failedEarly >= HOLD
+    while (!allStreaming())
+      await new Promise(r => setTimeout(r, 100))
+    const rampMs = performance.now() - t0
+    await new Promise(r => setTimeout(r, 3000)) // all open and streaming for a while
+    const heldRss = rssKb(server.pid!)
+    const status = await json('GET', `${BASE}/api/status`, undefined, admin)
+    releaseAll()
+    await Promise.all(settledEarly)
+    const results = await Promise.all(held)
+    const errors = results.filter(r => !r.ok)
+    console.log(`streams held at once: ${firstTexts}/${HOLD} streaming (in flight per /api/status: ${status.body.inFlight}), errors ${errors.length}${errors.length ? ` (e.g. ${errors[0]!.error})` : ''}, all streaming after ${(rampMs / 1000).toFixed(1)} s`)
+    console.log(`server rss: idle ${(idleRss / 1024).toFixed(0)} MB, with ${HOLD} open streams ${(heldRss / 1024).toFixed(0)} MB, per open stream ${((heldRss - idleRss) / HOLD).toFixed(1)} KB`)
+  }
+  finally {
+    for (const c of children) c.kill('SIGTERM')
+    await dispatcher.close().catch(() => {})
+    await new Promise(r => setTimeout(r, 500))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err)
+  for (const c of children) c.kill('SIGKILL')
+  process.exit(1)
+})
