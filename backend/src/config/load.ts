@@ -4,7 +4,7 @@ import type { Config, UpstreamConfig } from './schema.js'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { Kind } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
+import { Value, ValueErrorType } from '@sinclair/typebox/value'
 import YAML from 'yaml'
 import { ConfigSchema } from './schema.js'
 
@@ -55,8 +55,15 @@ export function applyEnvOverrides(raw: Plain, env: NodeJS.ProcessEnv): Plain {
       node = node[key]
     })
   }
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !name.startsWith('CWS_') || !name.includes('__'))
+  const vars = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[0].startsWith('CWS_'))
+  // First whole sections as JSON (CWS_UPSTREAMS='[{"id":"demo","type":"demo"}]'), then single keys on top.
+  for (const [name, value] of vars) {
+    const section = name.slice(4).toLowerCase()
+    if (!name.includes('__') && section in ConfigSchema.properties)
+      set([section], parseEnvValue(value))
+  }
+  for (const [name, value] of vars) {
+    if (!name.includes('__'))
       continue
     const keys = name.slice(4).split('__').map(k => k.toLowerCase())
     if (keys.some(k => k === '' || k === '__proto__' || k === 'constructor' || k === 'prototype'))
@@ -125,13 +132,49 @@ function keyPath(p: string): string {
   return p.split('/').filter(Boolean).map(s => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '') || '(root)'
 }
 
+const SECRET_KEYS = new Set(['jwt_secret', 'password', 'access_token', 'api_key'])
+
 function formatError(e: ValueError): string {
   const where = keyPath(e.path)
-  if (e.schema.additionalProperties === false && isPlain(e.value) && e.message.includes('additional'))
-    return `${where}: unknown key(s) ${Object.keys(e.value).filter(k => !(k in (e.schema.properties ?? {}))).map(k => JSON.stringify(k)).join(', ')}`
+  if (e.type === ValueErrorType.ObjectAdditionalProperties) {
+    const parts = e.path.split('/')
+    const key = parts.pop() ?? ''
+    return `${keyPath(parts.join('/'))}: unknown key ${JSON.stringify(key)}`
+  }
   if (e.value === undefined)
     return `${where}: required, expected ${describe(e.schema)}`
-  return `${where}: expected ${describe(e.schema)}, got ${JSON.stringify(e.value)}`
+  // Never echo a secret back to the console.
+  const got = SECRET_KEYS.has(e.path.split('/').pop() ?? '') && typeof e.value === 'string'
+    ? `a value of ${e.value.length} characters`
+    : JSON.stringify(e.value)
+  return `${where}: expected ${describe(e.schema)}, got ${got}`
+}
+
+/**
+ * The errors of `value` against `schema`. A union member is picked by its `type` literal, so an
+ * upstream with a wrong key is reported as that key (never by printing the whole upstream, which
+ * would put its secret on the console).
+ */
+function* configErrors(schema: TSchema, value: unknown, prefix = ''): Generator<ValueError> {
+  for (const e of Value.Errors(schema, value)) {
+    const path = prefix + e.path
+    if (e.type !== ValueErrorType.Union) {
+      yield { ...e, path }
+      continue
+    }
+    const members = (e.schema.anyOf ?? []) as TSchema[]
+    const type = isPlain(e.value) ? e.value.type : undefined
+    const member = members.find(m => m.properties?.type?.const !== undefined && m.properties.type.const === type)
+    if (member) {
+      yield* configErrors(member, e.value, path)
+      continue
+    }
+    const types = members.map(m => m.properties?.type?.const).filter(t => t !== undefined)
+    if (types.length)
+      yield { ...e, path: `${path}/type`, value: type, schema: { anyOf: types.map(t => ({ const: t })) } as unknown as TSchema }
+    else
+      yield { ...e, path }
+  }
 }
 
 /** Validates a raw object (file + env) and fills defaults. Throws ConfigError naming every bad key. */
@@ -142,7 +185,7 @@ export function parseConfig(raw: unknown): Config {
   value = Value.Convert(ConfigSchema, value)
   const problems: string[] = []
   const seen = new Set<string>()
-  for (const e of Value.Errors(ConfigSchema, value)) {
+  for (const e of configErrors(ConfigSchema, value)) {
     // Union members each report; keep the most specific message per path.
     const msg = formatError(e)
     const key = keyPath(e.path)
