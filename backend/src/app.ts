@@ -22,6 +22,7 @@ import authPlugin from './plugins/auth.js'
 import dbPlugin from './plugins/db.js'
 import errorsPlugin from './plugins/errors.js'
 import providersPlugin from './plugins/providers.js'
+import routePolicy from './plugins/route-policy.js'
 import securityPlugin from './plugins/security.js'
 import spaPlugin, { defaultWebDir } from './plugins/spa.js'
 
@@ -66,6 +67,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('now', opts.now ?? (() => new Date()))
 
   // External plugins (helmet + the JSON-only / same-origin guard on mutating /api routes)
+  await app.register(routePolicy)
   await app.register(errorsPlugin)
   await app.register(securityPlugin)
 

@@ -13,7 +13,11 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/chat', {
     schema: {
       body: ChatBody,
-      response: errors(400, 401, 403, 404, 409, 413, 429, 503),
+      response: {
+        // Sent by hand on the hijacked reply; declared so the route table documents it.
+        200: { type: 'string', description: 'text/event-stream: accepted, queued, started, delta, title, then done or error' },
+        ...errors(400, 401, 403, 404, 409, 413, 429, 503),
+      },
     },
   }, async (req, reply) => {
     const run = await app.chat.prepare(req.user!.id, req.body as ChatBody)
