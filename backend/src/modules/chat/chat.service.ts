@@ -194,13 +194,14 @@ export class AskRun {
       case 'text': {
         if (!ev.text)
           return
-        if (r.ttftMs === null) {
-          r.ttftMs = deps.now().getTime() - startedAtMs
-          r.committed = deps.quotaGate().commit(this.reservation).catch(err => deps.logger.error({ err, requestId: this.requestId }, 'quota commit failed'))
-        }
         r.text += ev.text
         r.charsOut += codePoints(ev.text)
         this.sink?.send('delta', { text: ev.text })
+        if (r.ttftMs === null) {
+          // After the text is on its way: the member's first token does not wait for the ledger.
+          r.ttftMs = deps.now().getTime() - startedAtMs
+          r.committed = deps.quotaGate().commit(this.reservation).catch(err => deps.logger.error({ err, requestId: this.requestId }, 'quota commit failed'))
+        }
         deps.checkpointer.mark(this.accepted.assistantMessageId, this.plan.baseText + r.text)
         return
       }
