@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # ChatGPT Web Share: one image serving the API and the built web app on port 8080.
 #
 #   docker build -t chatgpt-web-share .        (or: docker compose build)
@@ -22,7 +21,10 @@ WORKDIR /src
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
 COPY backend/package.json backend/
 COPY frontend/package.json frontend/
-RUN pnpm install --frozen-lockfile
+# The pnpm store is a build cache (BuildKit / buildah): after a lockfile change only new packages are
+# fetched, and better-sqlite3's compiled addon is reused instead of being rebuilt.
+RUN --mount=type=cache,id=cws-pnpm-store,target=/root/.local/share/pnpm/store \
+    pnpm install --frozen-lockfile
 
 COPY . .
 RUN pnpm build
@@ -31,7 +33,8 @@ RUN pnpm build
 # trimmed: Prisma ships a query compiler per database and we only talk to SQLite; better-sqlite3
 # needs its compiled addon, not its objects, static library and C sources; no source maps or type
 # declarations at run time.
-RUN pnpm --filter @cws/backend deploy --prod /out \
+RUN --mount=type=cache,id=cws-pnpm-store,target=/root/.local/share/pnpm/store \
+    pnpm --filter @cws/backend deploy --prod /out \
   && find /out/node_modules/@prisma/client/runtime/ -name 'query_compiler_*' ! -name '*.sqlite.*' -delete \
   && cd /out/node_modules/better-sqlite3/ \
   && find build -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} + \
