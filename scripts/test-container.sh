@@ -49,6 +49,7 @@ cleanup() {
     (cd "$CTX" && podman-compose -p "$RUN_ID" -f docker-compose.yml down -v) >/dev/null 2>&1
     podman volume rm -f "${RUN_ID}_cws-data" >/dev/null 2>&1
   fi
+  podman network rm -f "${RUN_ID}_default" >/dev/null 2>&1
   for c in "${CONTAINERS[@]}"; do podman rm -f -v -t 2 "$c" >/dev/null 2>&1; done
   for v in "${VOLUMES[@]}"; do podman volume rm -f "$v" >/dev/null 2>&1; done
   rm -rf "$WORK"
@@ -74,7 +75,8 @@ else
 fi
 # container-test.sh does not fail when the build fails (it then runs the previous image): build again
 # here, which takes seconds from the cache and reports a failure properly.
-podman build --pull=never --format docker -t "$IMAGE" "$CTX" >"$WORK/build.log" 2>&1 \
+# (--pull=never where container-test.sh made the base images locally; elsewhere pull them as usual.)
+podman build ${CT:+--pull=never} --format docker -t "$IMAGE" "$CTX" >"$WORK/build.log" 2>&1 \
   || { tail -40 "$WORK/build.log" >&2; fail "podman build failed"; }
 podman image exists "$IMAGE" || fail "image $IMAGE was not built"
 SIZE=$(podman image inspect "$IMAGE" --format '{{.Size}}')
@@ -247,7 +249,7 @@ set -e
 grep -q 'server.port: expected integer 1-65535, got "abc"' "$WORK/bad.log" || { cat "$WORK/bad.log" >&2; fail "no clear message for server.port=abc"; }
 ! grep -qE '^\s+at ' "$WORK/bad.log" || fail "a stack trace was printed for a configuration error"
 ok "exit $code with: $(grep 'server.port' "$WORK/bad.log")"
-podman rm -f "$C3" >/dev/null
+podman rm -f -v "$C3" >/dev/null
 
 # ---------------------------------------------------------------- 3. compose
 step "docker-compose.yml with podman-compose: up -d, down, up -d keeps data"
@@ -287,6 +289,7 @@ expect_status 200 "$r" "list members after down/up"
 ok "up -d again: member2 still exists"
 (cd "$CTX" && "${COMPOSE[@]}" down -v >/dev/null 2>&1) || true
 podman volume rm -f "${RUN_ID}_cws-data" >/dev/null 2>&1 || true
+podman network rm -f "${RUN_ID}_default" >/dev/null 2>&1 || true   # podman-compose 1.0 leaves it
 COMPOSE_UP=
 
 echo
