@@ -2,6 +2,7 @@ import { createApp } from 'vue'
 import App from './App.vue'
 import { setupI18n } from './locales'
 import { setupStore } from './plugins/store'
+import { setupViewport } from './plugins/viewport'
 import { setupRouter } from './router'
 import './styles/global.css'
 
@@ -12,6 +13,7 @@ async function bootstrap(): Promise<void> {
   const router = setupRouter(app)
   await router.isReady()
   app.mount('#app')
+  setupViewport()
 }
 
 void bootstrap()
