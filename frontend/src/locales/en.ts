@@ -180,7 +180,7 @@ const en = {
     overview: {
       members: 'Members',
       enabledN: '{n} enabled',
-      activeToday: 'Active today',
+      activeToday: 'Active in 24 h',
       active7d: '{n} in the last 7 days',
       asksToday: 'Asks today',
       conversationsN: '1 conversation in all | {n} conversations in all',

@@ -178,7 +178,7 @@ const zhCN: MessageSchema = {
     overview: {
       members: '成员',
       enabledN: '{n} 个已启用',
-      activeToday: '今日活跃',
+      activeToday: '24 小时内活跃',
       active7d: '近 7 天 {n} 人',
       asksToday: '今日提问',
       conversationsN: '共 {n} 个对话',
