@@ -180,5 +180,13 @@ describe('chat stream (demo upstream)', () => {
     const mine = await api(t.base, admin!, 'GET', `/api/admin/asks?userId=${aliceId}&outcome=done&model=demo`)
     expect(mine.json.items.length).toBeGreaterThan(0)
     expect(mine.json.items.every((a: any) => a.userId === aliceId && a.username === 'alice' && a.outcome === 'done')).toBe(true)
+
+    // A date range: everything so far is before "now", nothing is in the future.
+    const now = new Date(Date.now() + 1000).toISOString()
+    const before = await api(t.base, admin!, 'GET', `/api/admin/asks?to=${encodeURIComponent(now)}`)
+    expect(before.json.total).toBe(all.json.total)
+    const after = await api(t.base, admin!, 'GET', `/api/admin/asks?from=${encodeURIComponent(now)}`)
+    expect(after.json.total).toBe(0)
+    expect((await api(t.base, admin!, 'GET', '/api/admin/asks?from=yesterday')).status).toBe(400)
   })
 })

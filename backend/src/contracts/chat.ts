@@ -136,6 +136,10 @@ export const AskLogQuery = T.Object({
   userId: T.Optional(T.Integer({ minimum: 1 })),
   model: T.Optional(T.String({ maxLength: 64 })),
   outcome: T.Optional(AskOutcome),
+  /** Asks made at or after this instant. */
+  from: T.Optional(T.String({ format: 'date-time' })),
+  /** Asks made before this instant. */
+  to: T.Optional(T.String({ format: 'date-time' })),
   page: T.Optional(T.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
   pageSize: T.Optional(T.Integer({ minimum: 1, maximum: 200, default: 50 })),
 }, { additionalProperties: false })

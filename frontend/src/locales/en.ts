@@ -317,6 +317,8 @@ const en = {
       anyMember: 'Any member',
       anyModel: 'Any model',
       anyOutcome: 'Any outcome',
+      from: 'From',
+      to: 'To',
       clearFilters: 'Clear filters',
       time: 'Time',
       model: 'Model',

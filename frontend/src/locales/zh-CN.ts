@@ -315,6 +315,8 @@ const zhCN: MessageSchema = {
       anyMember: '全部成员',
       anyModel: '全部模型',
       anyOutcome: '全部结果',
+      from: '开始日期',
+      to: '结束日期',
       clearFilters: '清除筛选',
       time: '时间',
       model: '模型',
