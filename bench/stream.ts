@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   ].join('\n')).join('\n')
   writeFileSync(path.join(dir, 'config.yaml'), [
     `server: { host: 127.0.0.1, port: ${PORT} }`,
-    `log: { level: warn, file: false }`,
+    `log: { level: info, file: true }`, // the production defaults: JSON lines to stdout and to the data dir
     `admin: { username: admin, password: bench-admin-pass }`,
     `chat: { queue_max_depth: 10000, ping_seconds: 15 }`,
     `upstreams:`,

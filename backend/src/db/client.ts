@@ -1,6 +1,9 @@
+import type { SqliteAdapterHandle } from './sql.js'
 import path from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import Database from 'better-sqlite3'
 import { PrismaClient } from '../generated/prisma/client.js'
+import { Sql } from './sql.js'
 
 export type Db = PrismaClient
 
@@ -8,15 +11,39 @@ export function dbFile(dataDir: string): string {
   return path.join(dataDir, 'cws.db')
 }
 
+/** The adapter factory, remembering the adapter Prisma connects through (for `sqlOf`). */
+class CapturingFactory extends PrismaBetterSqlite3 {
+  adapter: unknown
+  override async connect(): Promise<Awaited<ReturnType<PrismaBetterSqlite3['connect']>>> {
+    const adapter = await super.connect()
+    this.adapter = adapter
+    return adapter
+  }
+}
+
+const sqls = new WeakMap<Db, Sql>()
+
+/** Plain SQL on the same connection as `db` (see sql.ts). Only for clients made by `openDb`. */
+export function sqlOf(db: Db): Sql {
+  const sql = sqls.get(db)
+  if (!sql)
+    throw new Error('sqlOf: this Prisma client was not opened by openDb')
+  return sql
+}
+
 /** Opens the Prisma client on `<dataDir>/cws.db` with WAL, busy_timeout and foreign keys on. */
 export async function openDb(dataDir: string): Promise<Db> {
-  const adapter = new PrismaBetterSqlite3({ url: `file:${dbFile(dataDir)}`, timeout: 10_000 })
-  const db = new PrismaClient({ adapter })
+  const factory = new CapturingFactory({ url: `file:${dbFile(dataDir)}`, timeout: 10_000 })
+  const db = new PrismaClient({ adapter: factory })
   await db.$queryRawUnsafe('PRAGMA journal_mode = WAL')
   await db.$executeRawUnsafe('PRAGMA busy_timeout = 10000')
   await db.$executeRawUnsafe('PRAGMA foreign_keys = ON')
   await db.$executeRawUnsafe('PRAGMA synchronous = NORMAL')
   await verifyPragmas(db)
+  const handle = factory.adapter as Partial<SqliteAdapterHandle> | undefined
+  if (!(handle?.client instanceof Database) || typeof handle.startTransaction !== 'function')
+    throw new Error('The Prisma better-sqlite3 adapter no longer exposes its connection (client, startTransaction); check db/sql.ts against the installed @prisma/adapter-better-sqlite3')
+  sqls.set(db, new Sql(handle as SqliteAdapterHandle))
   return db
 }
 

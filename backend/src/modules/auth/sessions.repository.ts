@@ -1,10 +1,27 @@
 import type { Db } from '../../db/client.js'
-import type { Prisma, Session, User } from '../../generated/prisma/client.js'
+import type { Prisma, Session } from '../../generated/prisma/client.js'
+import { sqlOf } from '../../db/client.js'
 
 type Tx = Db | Prisma.TransactionClient
 
+/** What the per-request check needs of a session and its user. */
+export interface SessionCheckRow {
+  userId: number
+  lastSeenAt: Date
+  expiresAt: Date
+  revokedAt: Date | null
+  username: string
+  role: string
+  enabled: boolean
+}
+
+interface RawCheckRow { userId: number, lastSeenAt: string, expiresAt: string, revokedAt: string | null, username: string, role: string, enabled: number }
+
 /** The only code that touches the Session table. */
 export function createSessionsRepository(db: Db) {
+  // The two statements every authenticated request may run: plain SQL on Prisma's connection
+  // (db/sql.ts), always read from the database, so a revocation is seen by the very next request.
+  const sql = sqlOf(db)
   return {
     /** Opens a session; logging in counts as activity of the user. */
     async create(data: { id: string, userId: number, now: Date, expiresAt: Date, ip: string, userAgent: string }, tx: Tx = db): Promise<Session> {
@@ -15,14 +32,31 @@ export function createSessionsRepository(db: Db) {
       return session
     },
 
-    findWithUser(id: string, tx: Tx = db): Promise<(Session & { user: User }) | null> {
-      return tx.session.findUnique({ where: { id }, include: { user: true } })
+    /** The session with the fields of its user the check needs (one indexed read). */
+    findForCheck(id: string): SessionCheckRow | null {
+      const r = sql.get<RawCheckRow>(
+        'SELECT s."userId", s."lastSeenAt", s."expiresAt", s."revokedAt", u."username", u."role", u."enabled" FROM "Session" s JOIN "User" u ON u."id" = s."userId" WHERE s."id" = ?',
+        id,
+      )
+      if (!r)
+        return null
+      return {
+        userId: r.userId,
+        lastSeenAt: new Date(r.lastSeenAt),
+        expiresAt: new Date(r.expiresAt),
+        revokedAt: r.revokedAt === null ? null : new Date(r.revokedAt),
+        username: r.username,
+        role: r.role,
+        enabled: !!r.enabled,
+      }
     },
 
-    /** Marks the session (and its user) as seen now. */
-    async touch(id: string, userId: number, now: Date, tx: Tx = db): Promise<void> {
-      await tx.session.update({ where: { id }, data: { lastSeenAt: now } })
-      await tx.user.update({ where: { id: userId }, data: { lastActiveAt: now } })
+    /** Marks the session (and its user) as seen now (as Prisma's update did, the user's updatedAt too). */
+    async touch(id: string, userId: number, now: Date): Promise<void> {
+      await sql.write(() => {
+        sql.run('UPDATE "Session" SET "lastSeenAt" = ? WHERE "id" = ?', now, id)
+        sql.run('UPDATE "User" SET "lastActiveAt" = ?, "updatedAt" = ? WHERE "id" = ?', now, now, userId)
+      })
     },
 
     /** Revokes one session of `userId`; false when there is no such live-or-not session of theirs. */

@@ -1,5 +1,5 @@
-import type { Session, User } from '../../generated/prisma/client.js'
-import type { SessionsRepository } from './sessions.repository.js'
+import type { Session } from '../../generated/prisma/client.js'
+import type { SessionCheckRow, SessionsRepository } from './sessions.repository.js'
 import { randomBytes } from 'node:crypto'
 import { AppError } from '../../lib/errors.js'
 
@@ -36,21 +36,24 @@ export function createSessionService(deps: SessionServiceDeps) {
       })
     },
 
-    /** The session's user when the session is live and the user enabled; else SESSION_EXPIRED. */
-    async resolve(sessionId: string, userId: number): Promise<{ session: Session, user: User }> {
+    /**
+     * The session's user when the session is live and the user enabled; else SESSION_EXPIRED.
+     * Read from the database on every call (one indexed statement, no cache): logout, password
+     * change, disabling, deletion and "log out everywhere" (in this process or by the CLI) are
+     * seen by the very next request.
+     */
+    async resolve(sessionId: string, userId: number): Promise<{ session: SessionCheckRow, user: { id: number, username: string, role: string, enabled: boolean } }> {
       const t = now()
-      const row = await repo.findWithUser(sessionId)
-      if (!row || row.userId !== userId)
+      const session = repo.findForCheck(sessionId)
+      if (!session || session.userId !== userId)
         throw new AppError('SESSION_EXPIRED', 'Your session has ended; log in again.')
-      const { user, ...session } = row
-      if (session.revokedAt || session.expiresAt <= t || session.lastSeenAt <= idleCutoff(t) || !user.enabled)
+      if (session.revokedAt || session.expiresAt <= t || session.lastSeenAt <= idleCutoff(t) || !session.enabled)
         throw new AppError('SESSION_EXPIRED', 'Your session has ended; log in again.')
       if (t.getTime() - session.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
-        await repo.touch(session.id, user.id, t)
+        await repo.touch(sessionId, userId, t)
         session.lastSeenAt = t
-        user.lastActiveAt = t
       }
-      return { session, user }
+      return { session, user: { id: userId, username: session.username, role: session.role, enabled: session.enabled } }
     },
 
     /** Ends one of the user's sessions; NOT_FOUND when it is not theirs or already ended. */

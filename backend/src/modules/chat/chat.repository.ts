@@ -1,5 +1,6 @@
-/** The chat engine's only access to the database. Every transaction is a short batch (ENV.md, prisma#29933). */
+/** The chat engine's only access to the database. Every transaction is short and synchronous (db/sql.ts; ENV.md, prisma#29933). */
 import type { Db } from '../../db/client.js'
+import { sqlOf } from '../../db/client.js'
 
 export interface StoredMessage {
   id: string
@@ -67,88 +68,89 @@ export interface FinalizeInput {
   }
 }
 
+interface RawMessage { id: string, parentId: string | null, role: string, content: string, status: string, model: string, upstreamMessageId: string | null, finishReason: string | null, createdAt: string }
+
 export function createChatRepository(db: Db) {
+  // Every statement on an ask's path is plain SQL on Prisma's connection (db/sql.ts): through
+  // Prisma each cost 0.3–2 ms of event-loop time, which 200 simultaneous asks add up (bench/stream.ts).
+  const sql = sqlOf(db)
   return {
     async findConversation(id: string, userId: number): Promise<StoredConversation | null> {
-      return db.conversation.findFirst({
-        where: { id, userId },
-        select: {
-          id: true,
-          userId: true,
-          title: true,
-          model: true,
-          upstreamId: true,
-          upstreamConversationId: true,
-          messages: {
-            orderBy: [{ createdAt: 'asc' }],
-            select: { id: true, parentId: true, role: true, content: true, status: true, model: true, upstreamMessageId: true, finishReason: true, createdAt: true },
-          },
-        },
+      const conv = sql.get<Omit<StoredConversation, 'messages'>>(
+        'SELECT "id", "userId", "title", "model", "upstreamId", "upstreamConversationId" FROM "Conversation" WHERE "id" = ? AND "userId" = ?',
+        id,
+        userId,
+      )
+      if (!conv)
+        return null
+      const messages = sql.all<RawMessage>(
+        'SELECT "id", "parentId", "role", "content", "status", "model", "upstreamMessageId", "finishReason", "createdAt" FROM "Message" WHERE "conversationId" = ? ORDER BY "createdAt" ASC',
+        id,
+      ).map(m => ({ ...m, createdAt: new Date(m.createdAt) }))
+      return { ...conv, messages }
+    },
+
+    /**
+     * Stores the question, the (empty, `streaming`) answer and the Ask row in one transaction,
+     * committed when this resolves (before `accepted` is sent).
+     */
+    async accept(a: AcceptInput): Promise<void> {
+      await sql.write(() => {
+        if (a.newConversation) {
+          sql.run(
+            'INSERT INTO "Conversation" ("id", "userId", "title", "model", "upstreamId", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)',
+            a.conversationId,
+            a.userId,
+            a.newConversation.title,
+            a.model,
+            a.upstreamId,
+            a.now,
+            a.now,
+          )
+        }
+        else {
+          sql.run('UPDATE "Conversation" SET "updatedAt" = ?, "model" = ?, "upstreamId" = ? WHERE "id" = ?', a.now, a.model, a.upstreamId, a.conversationId)
+        }
+        const insertMessage = 'INSERT INTO "Message" ("id", "conversationId", "parentId", "role", "content", "status", "model", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
+        if (a.userMessage)
+          sql.run(insertMessage, a.userMessage.id, a.conversationId, a.userMessage.parentId, 'user', a.userMessage.content, 'done', a.model, a.now, a.now)
+        if (a.assistantMessage) {
+          // 1 ms later than the question so "oldest first" is unambiguous.
+          const at = new Date(a.now.getTime() + 1)
+          sql.run(insertMessage, a.assistantMessage.id, a.conversationId, a.assistantMessage.parentId, 'assistant', '', 'streaming', a.model, at, at)
+        }
+        if (a.reopenMessageId) {
+          sql.run(
+            'UPDATE "Message" SET "status" = \'streaming\', "finishReason" = NULL, "errorCode" = NULL, "model" = ?, "updatedAt" = ? WHERE "id" = ?',
+            a.model,
+            a.now,
+            a.reopenMessageId,
+          )
+        }
+        sql.run(
+          'INSERT INTO "Ask" ("id", "userId", "conversationId", "model", "upstreamId", "outcome", "quota", "charsIn", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', \'reserved\', ?, ?)',
+          a.askId,
+          a.userId,
+          a.conversationId,
+          a.model,
+          a.upstreamId,
+          a.charsIn,
+          a.now,
+        )
       })
     },
 
-    /**
-     * Stores the question, the (empty, `streaming`) answer and the Ask row in one short transaction.
-     * Plain SQL statements: this is on every ask's path to its first token, and Prisma's generated
-     * inserts cost several times more (measured with bench/stream.ts).
-     */
-    async accept(a: AcceptInput): Promise<void> {
-      const ops = []
-      if (a.newConversation) {
-        ops.push(db.$executeRawUnsafe(
-          'INSERT INTO "Conversation" ("id", "userId", "title", "model", "upstreamId", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)',
-          a.conversationId,
-          a.userId,
-          a.newConversation.title,
-          a.model,
-          a.upstreamId,
-          a.now,
-          a.now,
-        ))
-      }
-      else {
-        ops.push(db.$executeRawUnsafe('UPDATE "Conversation" SET "updatedAt" = ?, "model" = ?, "upstreamId" = ? WHERE "id" = ?', a.now, a.model, a.upstreamId, a.conversationId))
-      }
-      const insertMessage = 'INSERT INTO "Message" ("id", "conversationId", "parentId", "role", "content", "status", "model", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
-      if (a.userMessage)
-        ops.push(db.$executeRawUnsafe(insertMessage, a.userMessage.id, a.conversationId, a.userMessage.parentId, 'user', a.userMessage.content, 'done', a.model, a.now, a.now))
-      if (a.assistantMessage) {
-        // 1 ms later than the question so "oldest first" is unambiguous.
-        const at = new Date(a.now.getTime() + 1)
-        ops.push(db.$executeRawUnsafe(insertMessage, a.assistantMessage.id, a.conversationId, a.assistantMessage.parentId, 'assistant', '', 'streaming', a.model, at, at))
-      }
-      if (a.reopenMessageId) {
-        ops.push(db.$executeRawUnsafe(
-          'UPDATE "Message" SET "status" = \'streaming\', "finishReason" = NULL, "errorCode" = NULL, "model" = ?, "updatedAt" = ? WHERE "id" = ?',
-          a.model,
-          a.now,
-          a.reopenMessageId,
-        ))
-      }
-      ops.push(db.$executeRawUnsafe(
-        'INSERT INTO "Ask" ("id", "userId", "conversationId", "model", "upstreamId", "outcome", "quota", "charsIn", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', \'reserved\', ?, ?)',
-        a.askId,
-        a.userId,
-        a.conversationId,
-        a.model,
-        a.upstreamId,
-        a.charsIn,
-        a.now,
-      ))
-      await db.$transaction(ops)
-    },
-
     async askExists(id: string, userId: number): Promise<boolean> {
-      return (await db.ask.count({ where: { id, userId } })) > 0
+      return !!sql.get('SELECT 1 AS "x" FROM "Ask" WHERE "id" = ? AND "userId" = ?', id, userId)
     },
 
     /**
-     * Writes the final answer, the Ask row and the conversation in one short transaction (plain SQL,
-     * as `accept`). A conversation deleted meanwhile simply matches no rows.
+     * Writes the final answer, the Ask row and the conversation in one transaction. A conversation
+     * deleted meanwhile simply matches no rows.
      */
     async finalize(f: FinalizeInput): Promise<void> {
-      await db.$transaction([
-        db.$executeRawUnsafe(
+      await sql.write(() => {
+        sql.run(
           'UPDATE "Message" SET "content" = ?, "status" = ?, "finishReason" = ?, "errorCode" = ?, "upstreamMessageId" = COALESCE(?, "upstreamMessageId"), "updatedAt" = ? WHERE "id" = ?',
           f.content,
           f.status,
@@ -157,8 +159,8 @@ export function createChatRepository(db: Db) {
           f.upstreamMessageId ?? null,
           f.now,
           f.messageId,
-        ),
-        db.$executeRawUnsafe(
+        )
+        sql.run(
           'UPDATE "Ask" SET "outcome" = ?, "quota" = ?, "errorCode" = ?, "finishReason" = ?, "queueWaitMs" = ?, "ttftMs" = ?, "durationMs" = ?, "charsOut" = ?, "tokensIn" = ?, "tokensOut" = ?, "startedAt" = ?, "endedAt" = ? WHERE "id" = ?',
           f.ask.outcome,
           f.quota,
@@ -173,15 +175,15 @@ export function createChatRepository(db: Db) {
           f.ask.startedAt,
           f.now,
           f.askId,
-        ),
-        db.$executeRawUnsafe(
+        )
+        sql.run(
           'UPDATE "Conversation" SET "updatedAt" = ?, "upstreamConversationId" = COALESCE(?, "upstreamConversationId"), "title" = COALESCE(?, "title") WHERE "id" = ?',
           f.now,
           f.upstreamConversationId ?? null,
           f.title ?? null,
           f.conversationId,
-        ),
-      ])
+        )
+      })
     },
 
     /** Start-up: answers left `streaming` and asks left queued/running by a crash become `interrupted`. */

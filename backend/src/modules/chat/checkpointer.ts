@@ -6,6 +6,7 @@
  * Only rows still `streaming` are touched: a late checkpoint can never overwrite a final answer.
  */
 import type { Db } from '../../db/client.js'
+import { sqlOf } from '../../db/client.js'
 
 export interface CheckpointerLogger {
   warn: (obj: object, msg?: string) => void
@@ -61,10 +62,8 @@ export class Checkpointer {
       const ids = part.map(() => '?').join(',')
       const params = [...part.flat(), ...part.map(([id]) => id)]
       try {
-        await this.db.$executeRawUnsafe(
-          `UPDATE "Message" SET "content" = CASE "id" ${cases} END WHERE "status" = 'streaming' AND "id" IN (${ids})`,
-          ...params,
-        )
+        const sql = sqlOf(this.db)
+        await sql.write(() => sql.run(`UPDATE "Message" SET "content" = CASE "id" ${cases} END WHERE "status" = 'streaming' AND "id" IN (${ids})`, ...params))
       }
       catch (err) {
         this.log.warn({ err, count: part.length }, 'checkpoint of streaming answers failed')

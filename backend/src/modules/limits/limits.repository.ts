@@ -2,6 +2,7 @@ import type { Limits, RateWindow, TimeSlot } from '../../contracts/limits.js'
 import type { Db } from '../../db/client.js'
 import type { ModelQuota, Prisma, UserLimits } from '../../generated/prisma/client.js'
 import { randomInt } from 'node:crypto'
+import { sqlOf } from '../../db/client.js'
 
 type Tx = Db | Prisma.TransactionClient
 
@@ -39,9 +40,97 @@ function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002'
 }
 
+interface RawLimitsRow {
+  id: number
+  role: string
+  userEnabled: number
+  hasLimits: number | null
+  enabled: number
+  validUntil: string | null
+  allowedModels: string | null
+  maxConversations: number
+  totalAsks: number
+  totalAsksGen: number
+  maxInFlight: number
+  rateWindows: string
+  timeSlots: string
+  updatedAt: string
+}
+
 /** The only code that touches UserLimits, ModelQuota and the limits setting. */
 export function createLimitsRepository(db: Db) {
+  const sql = sqlOf(db)
   return {
+    /**
+     * Synchronous reads for the quota gate's admission block (db/sql.ts; call inside `sql.write`
+     * so that what is read and what is reserved form one transaction).
+     */
+    sync: {
+      /** The user with their limits row (null limits when they have none yet); null for an unknown user. */
+      findUser(userId: number): UserWithLimits | null {
+        const r = sql.get<RawLimitsRow>(
+          'SELECT u."id", u."role", u."enabled" AS "userEnabled", l."userId" AS "hasLimits", l."enabled", l."validUntil", l."allowedModels", l."maxConversations", l."totalAsks", l."totalAsksGen", l."maxInFlight", l."rateWindows", l."timeSlots", l."updatedAt" FROM "User" u LEFT JOIN "UserLimits" l ON l."userId" = u."id" WHERE u."id" = ?',
+          userId,
+        )
+        if (!r)
+          return null
+        const limits: UserLimits | null = r.hasLimits === null
+          ? null
+          : {
+              userId: r.id,
+              enabled: !!r.enabled,
+              validUntil: r.validUntil === null ? null : new Date(r.validUntil),
+              allowedModels: r.allowedModels,
+              maxConversations: r.maxConversations,
+              totalAsks: r.totalAsks,
+              totalAsksGen: r.totalAsksGen,
+              maxInFlight: r.maxInFlight,
+              rateWindows: r.rateWindows,
+              timeSlots: r.timeSlots,
+              updatedAt: new Date(r.updatedAt),
+            }
+        return { id: r.id, role: r.role, enabled: !!r.userEnabled, limits }
+      },
+
+      modelQuotas(userId: number): ModelQuota[] {
+        return sql.all<ModelQuota>('SELECT "userId", "model", "remaining", "gen" FROM "ModelQuota" WHERE "userId" = ? ORDER BY "model" ASC', userId)
+      },
+
+      /** As `createQuotaIfMissing` (inside a write block). */
+      createQuotaIfMissing(userId: number, model: string, remaining: number): void {
+        sql.run('INSERT INTO "ModelQuota" ("userId", "model", "remaining", "gen") VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', userId, model, remaining, newStamp())
+      },
+
+      countConversations(userId: number): number {
+        return sql.get<{ n: number }>('SELECT count(*) AS "n" FROM "Conversation" WHERE "userId" = ?', userId)!.n
+      },
+
+      /** As `windowAsks`, for one model. */
+      windowAsks(userId: number, since: Date, model: string): Date[] {
+        return sql.all<{ createdAt: string }>(
+          'SELECT "createdAt" FROM "Ask" WHERE "userId" = ? AND "model" = ? AND "createdAt" > ? AND "quota" = \'committed\' UNION ALL SELECT "createdAt" FROM "QuotaHold" WHERE "userId" = ? AND "model" = ? AND "createdAt" > ?',
+          userId,
+          model,
+          since,
+          userId,
+          model,
+          since,
+        ).map(r => new Date(r.createdAt))
+      },
+
+      readSetting(key: string): unknown {
+        const row = sql.get<{ value: string }>('SELECT "value" FROM "Setting" WHERE "key" = ?', key)
+        if (!row)
+          return undefined
+        try {
+          return JSON.parse(row.value) as unknown
+        }
+        catch {
+          return undefined
+        }
+      },
+    },
+
     findUser(userId: number, tx: Tx = db): Promise<UserWithLimits | null> {
       return tx.user.findUnique({ where: { id: userId }, select: { id: true, role: true, enabled: true, limits: true } })
     },

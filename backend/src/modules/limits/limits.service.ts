@@ -63,6 +63,13 @@ export function defaultModelAsks(role: string, defaults: Limits, model: string):
   return role === 'admin' ? -1 : defaults.modelAsks[model] ?? -1
 }
 
+/** The defaults for new members from the stored setting (absent or unreadable: the built-in ones). */
+export function defaultsFromSetting(stored: unknown): Limits {
+  if (!stored || typeof stored !== 'object')
+    return { ...BUILTIN_DEFAULTS }
+  return mergeLimits(BUILTIN_DEFAULTS, stored as LimitsPatch)
+}
+
 function mergeLimits(base: Limits, p: LimitsPatch): Limits {
   const modelAsks = { ...base.modelAsks }
   for (const [k, v] of Object.entries(p.modelAsks ?? {})) {
@@ -101,10 +108,7 @@ export function createLimitsService(deps: LimitsServiceDeps) {
   }
 
   async function getDefaults(): Promise<Limits> {
-    const stored = await repo.readSetting(DEFAULTS_SETTING_KEY)
-    if (!stored || typeof stored !== 'object')
-      return { ...BUILTIN_DEFAULTS }
-    return mergeLimits(BUILTIN_DEFAULTS, stored as LimitsPatch)
+    return defaultsFromSetting(await repo.readSetting(DEFAULTS_SETTING_KEY))
   }
 
   /**

@@ -11,13 +11,13 @@
  */
 import type { AppError as AppErrorType } from '../../lib/errors.js'
 import type { CheckFailure } from '../limits/limits.logic.js'
-import type { LimitsService } from '../limits/limits.service.js'
+import type { LimitsService, LoadedLimits } from '../limits/limits.service.js'
 import type { QuotaRepository } from './quota.repository.js'
 import type { AdmitInput, QuotaGate, Reservation } from './quota.types.js'
 import { AppError } from '../../lib/errors.js'
 import { checkAsk, longestWindow } from '../limits/limits.logic.js'
-import { defaultModelAsks } from '../limits/limits.service.js'
-import { createKeyedMutex } from './keyed-mutex.js'
+import { DEFAULTS_SETTING_KEY } from '../limits/limits.repository.js'
+import { defaultModelAsks, defaultsFromSetting } from '../limits/limits.service.js'
 
 export interface QuotaGateDeps {
   limits: LimitsService
@@ -40,28 +40,41 @@ export function failureToError(f: CheckFailure, now: Date): AppErrorType {
 
 export function createQuotaGate(deps: QuotaGateDeps): QuotaGate & { recover: () => Promise<{ refunded: number, orphans: number }> } {
   const { limits, ledger, timezone } = deps
-  const repo = limits.repo
-  const serial = createKeyedMutex<number>()
+  const repo = limits.repo.sync
 
-  async function admitOnce(input: AdmitInput): Promise<Reservation | 'changed'> {
+  /**
+   * Reads the member's limits, runs the ordered checks and reserves, all in ONE synchronous
+   * transaction (db/sql.ts): no other request, admin edit or reservation can land in between, so
+   * "20 parallel asks with 1 unit left → exactly 1 admitted" holds by construction, without a
+   * per-member lock. The stamps still guard refunds against admin edits made during the ask.
+   */
+  function admitIn(input: AdmitInput): Reservation | 'changed' | 'no-limits' | AppErrorType {
     const { userId, model } = input
-    let l = await limits.load(userId)
-    let quota = l.quotas.find(q => q.model === model)
+    const user = repo.findUser(userId)
+    if (!user)
+      return new AppError('NOT_FOUND', 'No such user.')
+    if (!user.limits)
+      return 'no-limits'
+    const defaults = defaultsFromSetting(repo.readSetting(DEFAULTS_SETTING_KEY))
+    let quotas = repo.modelQuotas(userId)
+    let quota = quotas.find(q => q.model === model)
     if (!quota) {
       // A model without its own count takes the default (admins: unlimited), from now on stored.
-      await repo.createQuotaIfMissing(userId, model, defaultModelAsks(l.role, l.defaults, model))
-      l = await limits.load(userId)
-      quota = l.quotas.find(q => q.model === model)!
+      repo.createQuotaIfMissing(userId, model, defaultModelAsks(user.role, defaults, model))
+      quotas = repo.modelQuotas(userId)
+      quota = quotas.find(q => q.model === model)!
     }
+    const l: LoadedLimits = { userId, role: user.role, userEnabled: user.enabled, row: user.limits, quotas, defaults }
     const now = deps.now()
     const askLimits = limits.askLimits(l, model)
     const span = longestWindow(askLimits.limits.rateWindows, model)
-    const windowAsks = span ? (await repo.windowAsks(userId, new Date(now.getTime() - span * 1000), model)).map(a => a.createdAt) : []
-    const conversations = input.newConversation && askLimits.limits.maxConversations !== -1 ? await repo.countConversations(userId) : 0
+    const windowAsks = span ? repo.windowAsks(userId, new Date(now.getTime() - span * 1000), model) : []
+    const conversations = input.newConversation && askLimits.limits.maxConversations !== -1 ? repo.countConversations(userId) : 0
     const failure = checkAsk(askLimits, { now, timezone, model, newConversation: input.newConversation, conversations, windowAsks })
+    // Returned, not thrown: the stored default count (above) is kept either way.
     if (failure)
-      throw failureToError(failure, now)
-    const outcome = await ledger.reserve({
+      return failureToError(failure, now)
+    const outcome = ledger.reserveIn({
       askId: input.askId,
       userId,
       model,
@@ -72,7 +85,7 @@ export function createQuotaGate(deps: QuotaGateDeps): QuotaGate & { recover: () 
       modelLimited: quota.remaining !== -1,
     })
     if (outcome === 'duplicate')
-      throw new AppError('CONFLICT', 'This ask was admitted already.')
+      return new AppError('CONFLICT', 'This ask was admitted already.')
     if (outcome === 'changed')
       return 'changed'
     return { askId: input.askId, userId, model, maxInFlight: l.row.maxInFlight }
@@ -82,15 +95,20 @@ export function createQuotaGate(deps: QuotaGateDeps): QuotaGate & { recover: () 
     async admit(input) {
       if (!deps.knowsModel(input.model))
         throw new AppError('UNKNOWN_MODEL', `There is no model "${input.model}".`)
-      return serial(input.userId, async () => {
-        // An admin edit between reading the counts and taking a unit makes the take fail; read again.
-        for (let attempt = 0; attempt < 5; attempt++) {
-          const r = await admitOnce(input)
-          if (r !== 'changed')
-            return r
+      // 'changed' cannot happen inside one transaction; the loop is a safety net.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const r = await ledger.write(() => admitIn(input))
+        if (r === 'no-limits') {
+          // A member without limits gets them (from the defaults) on first use; then check again.
+          await limits.load(input.userId)
+          continue
         }
-        throw new AppError('SERVICE_UNAVAILABLE', 'Your limits are being changed right now; try again.')
-      })
+        if (r instanceof AppError)
+          throw r
+        if (r !== 'changed')
+          return r
+      }
+      throw new AppError('SERVICE_UNAVAILABLE', 'Your limits are being changed right now; try again.')
     },
 
     async commit(r) {

@@ -1,10 +1,8 @@
 import type { Db } from '../../db/client.js'
 import type { Prisma, QuotaHold } from '../../generated/prisma/client.js'
+import { sqlOf } from '../../db/client.js'
 
 type Tx = Db | Prisma.TransactionClient
-
-/** One transaction: short (a handful of statements), and long waits for the SQLite lock tolerated. */
-const TX = { maxWait: 10_000, timeout: 10_000 } as const
 
 export interface ReserveInput {
   askId: string
@@ -25,90 +23,95 @@ export type ReserveOutcome = 'ok' | 'changed' | 'duplicate'
  * The quota ledger. Counters change only through conditional UPDATEs (never a read-modify-write
  * of a row), each guarded by the stamp of the count as the check saw it; an open reservation is a
  * QuotaHold row, and deleting it is what makes commit and refund happen exactly once.
+ *
+ * Reserve, commit and refund are plain SQL on Prisma's connection (db/sql.ts): each is one
+ * synchronous transaction, so nothing else runs between its statements.
  */
 export function createQuotaRepository(db: Db) {
+  const sql = sqlOf(db)
   /** Takes one unit of totalAsks (limited) or confirms it is still unlimited; false if it changed. */
-  const takeTotal = async (tx: Tx, userId: number, gen: number, limited: boolean): Promise<boolean> => {
-    const n = limited
-      ? await tx.$executeRaw`UPDATE "UserLimits" SET "totalAsks" = "totalAsks" - 1 WHERE "userId" = ${userId} AND "totalAsks" > 0 AND "totalAsksGen" = ${gen}`
-      : await tx.$executeRaw`UPDATE "UserLimits" SET "totalAsks" = -1 WHERE "userId" = ${userId} AND "totalAsks" = -1 AND "totalAsksGen" = ${gen}`
-    return n === 1
-  }
-  const takeModel = async (tx: Tx, userId: number, model: string, gen: number, limited: boolean): Promise<boolean> => {
-    const n = limited
-      ? await tx.$executeRaw`UPDATE "ModelQuota" SET "remaining" = "remaining" - 1 WHERE "userId" = ${userId} AND "model" = ${model} AND "remaining" > 0 AND "gen" = ${gen}`
-      : await tx.$executeRaw`UPDATE "ModelQuota" SET "remaining" = -1 WHERE "userId" = ${userId} AND "model" = ${model} AND "remaining" = -1 AND "gen" = ${gen}`
-    return n === 1
-  }
+  const takeTotal = (userId: number, gen: number, limited: boolean): boolean => (limited
+    ? sql.run('UPDATE "UserLimits" SET "totalAsks" = "totalAsks" - 1 WHERE "userId" = ? AND "totalAsks" > 0 AND "totalAsksGen" = ?', userId, gen)
+    : sql.run('UPDATE "UserLimits" SET "totalAsks" = -1 WHERE "userId" = ? AND "totalAsks" = -1 AND "totalAsksGen" = ?', userId, gen)) === 1
+  const takeModel = (userId: number, model: string, gen: number, limited: boolean): boolean => (limited
+    ? sql.run('UPDATE "ModelQuota" SET "remaining" = "remaining" - 1 WHERE "userId" = ? AND "model" = ? AND "remaining" > 0 AND "gen" = ?', userId, model, gen)
+    : sql.run('UPDATE "ModelQuota" SET "remaining" = -1 WHERE "userId" = ? AND "model" = ? AND "remaining" = -1 AND "gen" = ?', userId, model, gen)) === 1
   /** Gives a unit back, only to the count it came from (same stamp) and only if it is limited. */
-  const giveTotal = (tx: Tx, userId: number, gen: number): Promise<number> =>
-    tx.$executeRaw`UPDATE "UserLimits" SET "totalAsks" = "totalAsks" + 1 WHERE "userId" = ${userId} AND "totalAsks" >= 0 AND "totalAsksGen" = ${gen}`
-  const giveModel = (tx: Tx, userId: number, model: string, gen: number): Promise<number> =>
-    tx.$executeRaw`UPDATE "ModelQuota" SET "remaining" = "remaining" + 1 WHERE "userId" = ${userId} AND "model" = ${model} AND "remaining" >= 0 AND "gen" = ${gen}`
+  const giveTotal = (userId: number, gen: number): number =>
+    sql.run('UPDATE "UserLimits" SET "totalAsks" = "totalAsks" + 1 WHERE "userId" = ? AND "totalAsks" >= 0 AND "totalAsksGen" = ?', userId, gen)
+  const giveModel = (userId: number, model: string, gen: number): number =>
+    sql.run('UPDATE "ModelQuota" SET "remaining" = "remaining" + 1 WHERE "userId" = ? AND "model" = ? AND "remaining" >= 0 AND "gen" = ?', userId, model, gen)
+
+  /** Inside a write block: see `reserve`. */
+  function reserveIn(r: ReserveInput): ReserveOutcome {
+    const existing = sql.get('SELECT 1 AS "x" FROM "QuotaHold" WHERE "askId" = ?', r.askId)
+    const asked = sql.get<{ quota: string }>('SELECT "quota" FROM "Ask" WHERE "id" = ?', r.askId)
+    if (existing || (asked && asked.quota !== 'none' && asked.quota !== 'reserved'))
+      return 'duplicate'
+    if (!takeTotal(r.userId, r.totalGen, r.totalLimited))
+      return 'changed'
+    if (!takeModel(r.userId, r.model, r.modelGen, r.modelLimited)) {
+      if (r.totalLimited)
+        giveTotal(r.userId, r.totalGen)
+      return 'changed'
+    }
+    sql.run(
+      'INSERT INTO "QuotaHold" ("askId", "userId", "model", "totalGen", "modelGen", "createdAt") VALUES (?, ?, ?, ?, ?, ?)',
+      r.askId,
+      r.userId,
+      r.model,
+      r.totalLimited ? r.totalGen : null,
+      r.modelLimited ? r.modelGen : null,
+      r.now,
+    )
+    // The chat engine writes the Ask row (quota "reserved") after admission; if it exists already, mark it.
+    if (asked)
+      sql.run('UPDATE "Ask" SET "quota" = \'reserved\' WHERE "id" = ? AND "quota" = \'none\'', r.askId)
+    return 'ok'
+  }
+
+  /** Inside a write block: see `refund`. */
+  function refundIn(askId: string): boolean {
+    const hold = sql.get<{ userId: number, model: string, totalGen: number | null, modelGen: number | null }>('SELECT "userId", "model", "totalGen", "modelGen" FROM "QuotaHold" WHERE "askId" = ?', askId)
+    if (!hold)
+      return false
+    if (sql.run('DELETE FROM "QuotaHold" WHERE "askId" = ?', askId) !== 1)
+      return false
+    if (hold.totalGen !== null)
+      giveTotal(hold.userId, hold.totalGen)
+    if (hold.modelGen !== null)
+      giveModel(hold.userId, hold.model, hold.modelGen)
+    sql.run('UPDATE "Ask" SET "quota" = \'refunded\' WHERE "id" = ? AND "quota" IN (\'reserved\', \'none\')', askId)
+    return true
+  }
 
   return {
+    /** The write block the gate runs its check and `reserveIn` in (one transaction). */
+    write: <T>(fn: () => T): Promise<T> => sql.write(fn),
+    reserveIn,
+
     /**
      * Reserves one ask: takes the units (if limited) and records the hold, in one short
      * transaction. 'changed' = an admin edit landed since the check read the counts (nothing is
      * taken; check again). Never throws to roll back: a failed take is undone by hand.
      */
     reserve(r: ReserveInput): Promise<ReserveOutcome> {
-      return db.$transaction(async (tx) => {
-        const existing = await tx.quotaHold.findUnique({ where: { askId: r.askId }, select: { askId: true } })
-        const asked = await tx.ask.findUnique({ where: { id: r.askId }, select: { quota: true } })
-        if (existing || (asked && asked.quota !== 'none' && asked.quota !== 'reserved'))
-          return 'duplicate'
-        if (!await takeTotal(tx, r.userId, r.totalGen, r.totalLimited))
-          return 'changed'
-        if (!await takeModel(tx, r.userId, r.model, r.modelGen, r.modelLimited)) {
-          if (r.totalLimited)
-            await giveTotal(tx, r.userId, r.totalGen)
-          return 'changed'
-        }
-        await tx.quotaHold.create({
-          data: {
-            askId: r.askId,
-            userId: r.userId,
-            model: r.model,
-            totalGen: r.totalLimited ? r.totalGen : null,
-            modelGen: r.modelLimited ? r.modelGen : null,
-            createdAt: r.now,
-          },
-        })
-        // The chat engine writes the Ask row (quota "reserved") after admission; if it exists already, mark it.
-        if (asked)
-          await tx.ask.updateMany({ where: { id: r.askId, quota: 'none' }, data: { quota: 'reserved' } })
-        return 'ok'
-      }, TX)
+      return sql.write(() => reserveIn(r))
     },
 
     /** First output arrived: the hold ends and the Ask row becomes "committed". False if not open. */
     commit(askId: string): Promise<boolean> {
-      return db.$transaction(async (tx) => {
-        const { count } = await tx.quotaHold.deleteMany({ where: { askId } })
-        if (count !== 1)
+      return sql.write(() => {
+        if (sql.run('DELETE FROM "QuotaHold" WHERE "askId" = ?', askId) !== 1)
           return false
-        await tx.ask.updateMany({ where: { id: askId, quota: { in: ['reserved', 'none'] } }, data: { quota: 'committed' } })
+        sql.run('UPDATE "Ask" SET "quota" = \'committed\' WHERE "id" = ? AND "quota" IN (\'reserved\', \'none\')', askId)
         return true
-      }, TX)
+      })
     },
 
     /** No output: the hold ends, its units go back where they came from, the Ask row becomes "refunded". */
     refund(askId: string): Promise<boolean> {
-      return db.$transaction(async (tx) => {
-        const hold = await tx.quotaHold.findUnique({ where: { askId } })
-        if (!hold)
-          return false
-        const { count } = await tx.quotaHold.deleteMany({ where: { askId } })
-        if (count !== 1)
-          return false
-        if (hold.totalGen !== null)
-          await giveTotal(tx, hold.userId, hold.totalGen)
-        if (hold.modelGen !== null)
-          await giveModel(tx, hold.userId, hold.model, hold.modelGen)
-        await tx.ask.updateMany({ where: { id: askId, quota: { in: ['reserved', 'none'] } }, data: { quota: 'refunded' } })
-        return true
-      }, TX)
+      return sql.write(() => refundIn(askId))
     },
 
     openHolds(tx: Tx = db): Promise<QuotaHold[]> {
