@@ -8,7 +8,8 @@
 # committed SQL migrations and the built SPA.
 
 # ---------------------------------------------------------------- build
-FROM node:20-bookworm-slim AS build
+# (Fully qualified, so podman resolves it without a short-name registry list as well.)
+FROM docker.io/library/node:20-bookworm-slim AS build
 # better-sqlite3 compiles from source when no prebuilt binary can be fetched.
 RUN apt-get update \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ \
@@ -44,7 +45,7 @@ RUN --mount=type=cache,id=cws-pnpm-store,target=/root/.local/share/pnpm/store \
   && find /src/backend/dist /src/frontend/dist -name '*.map' -delete
 
 # ---------------------------------------------------------------- runtime
-FROM node:20-bookworm-slim AS runtime
+FROM docker.io/library/node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     CWS_DATA_DIR=/data
 WORKDIR /app
