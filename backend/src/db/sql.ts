@@ -9,11 +9,13 @@
  *
  * Safety: it is the SAME connection Prisma uses (the adapter's better-sqlite3 handle; there is no
  * second connection, so no SQLITE_BUSY between our own connections, prisma/orm#29933). better-sqlite3
- * is synchronous, so a `write` block runs start to end without anything else interleaving:
- *   - when no Prisma transaction is open: `BEGIN IMMEDIATE … COMMIT` right away;
+ * is synchronous, so a `write` block runs start to end without anything else interleaving. Blocks
+ * are committed in groups (see `write`):
+ *   - when no Prisma transaction is open: `BEGIN IMMEDIATE`, the blocks, `COMMIT`;
  *   - when one is open (Prisma awaits between its statements): we take the adapter's transaction
- *     lock (`startTransaction`, which waits for Prisma's COMMIT), run the block, COMMIT, release.
- * A block that throws is rolled back whole; a COMMIT that fails throws (nothing is acknowledged).
+ *     lock (`startTransaction`, which waits for Prisma's COMMIT), run the blocks, COMMIT, release.
+ * A block that throws is rolled back whole; a COMMIT that fails rejects every block of the group
+ * (nothing is acknowledged that was not committed).
  *
  * Values: Dates are stored as Prisma stores them (ISO 8601 with `+00:00`), booleans as 1/0, so
  * Prisma reads and compares our rows exactly like its own.
@@ -48,8 +50,16 @@ function bind(v: SqlArg): string | number | bigint | null {
   return v
 }
 
+interface Pending {
+  fn: () => unknown
+  resolve: (v: unknown) => void
+  reject: (err: unknown) => void
+}
+
 export class Sql {
   private readonly stmts = new Map<string, BetterSqlite3.Statement>()
+  private pending: Pending[] = []
+  private scheduled = false
 
   constructor(private readonly adapter: SqliteAdapterHandle) {}
 
@@ -84,34 +94,90 @@ export class Sql {
     return this.stmt(sql).run(...args.map(bind)).changes
   }
 
-  /** Runs `fn` (synchronous: `get`/`all`/`run`) as one transaction, committed before this resolves. */
-  async write<T>(fn: () => T): Promise<T> {
-    if (!this.conn.inTransaction) {
-      this.stmt('BEGIN IMMEDIATE').run()
-      return this.finish(fn)
-    }
-    // A Prisma transaction is open on this connection: wait for it through the adapter's lock.
-    const tx = await this.adapter.startTransaction()
-    let result: T
-    try {
-      result = this.finish(fn)
-    }
-    finally {
-      await tx.commit() // releases the lock (the adapter issues no SQL here)
-    }
-    return result
+  /**
+   * Runs `fn` (synchronous: `get`/`all`/`run`) atomically; the promise settles once its writes are
+   * committed (or with `fn`'s error, its writes undone). Group commit: the blocks asked for during
+   * one turn of the event loop run one after another in ONE transaction, each in its own savepoint
+   * (a block that throws is rolled back alone). Under load that is one COMMIT — each touched page
+   * written to the WAL once — for many asks instead of one per block.
+   */
+  write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+      if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(() => void this.flush())
+      }
+    })
   }
 
-  private finish<T>(fn: () => T): T {
+  private async flush(): Promise<void> {
+    let release: (() => Promise<void>) | undefined
+    if (this.conn.inTransaction) {
+      // A Prisma transaction is open on this connection: wait for it through the adapter's lock.
+      try {
+        const tx = await this.adapter.startTransaction()
+        release = () => tx.commit() // only releases the lock (the adapter issues no SQL here)
+      }
+      catch (err) {
+        this.scheduled = false
+        this.settle(this.takePending(), undefined, err)
+        return
+      }
+    }
+    // Blocks asked for while we waited join this batch; later ones schedule the next.
+    this.scheduled = false
+    const batch = this.takePending()
+    const outcomes: Array<{ ok: true, value: unknown } | { ok: false, error: unknown }> = []
+    let commitError: unknown
     try {
-      const result = fn()
+      if (!release)
+        this.stmt('BEGIN IMMEDIATE').run()
+      for (const w of batch) {
+        this.stmt('SAVEPOINT cws_block').run()
+        try {
+          outcomes.push({ ok: true, value: w.fn() })
+          this.stmt('RELEASE cws_block').run()
+        }
+        catch (error) {
+          outcomes.push({ ok: false, error })
+          this.stmt('ROLLBACK TO cws_block').run()
+          this.stmt('RELEASE cws_block').run()
+        }
+      }
       this.stmt('COMMIT').run()
-      return result
     }
     catch (err) {
-      if (this.conn.inTransaction)
-        this.stmt('ROLLBACK').run()
-      throw err
+      // BEGIN or COMMIT failed (e.g. the database is locked by another process for too long): nothing is kept.
+      commitError = err
+      try {
+        if (this.conn.inTransaction)
+          this.stmt('ROLLBACK').run()
+      }
+      catch {}
     }
+    finally {
+      if (release)
+        await release()
+    }
+    this.settle(batch, outcomes, commitError)
+  }
+
+  private takePending(): Pending[] {
+    const batch = this.pending
+    this.pending = []
+    return batch
+  }
+
+  private settle(batch: Pending[], outcomes: Array<{ ok: true, value: unknown } | { ok: false, error: unknown }> | undefined, commitError: unknown): void {
+    batch.forEach((w, i) => {
+      const o = outcomes?.[i]
+      if (commitError !== undefined || !o)
+        w.reject(commitError)
+      else if (o.ok)
+        w.resolve(o.value)
+      else
+        w.reject(o.error)
+    })
   }
 }
