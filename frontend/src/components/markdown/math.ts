@@ -94,16 +94,7 @@ function mathInline(state: StateInline, silent: boolean): boolean {
     const end = src.indexOf(close, pos + 2)
     if (end < 0 || end + 2 > posMax)
       return false
-    const content = src.slice(pos + 2, end)
-    if (!content.trim())
-      return false
-    if (!silent) {
-      const token = state.push(next === 0x28 ? 'math_inline' : 'math_inline_display', 'math', 0)
-      token.content = content
-      token.markup = next === 0x28 ? '\\(' : '\\['
-    }
-    state.pos = end + 2
-    return true
+    return inlineToken(state, silent, next === 0x28 ? 'math_inline' : 'math_inline_display', next === 0x28 ? '\\(' : '\\[', end)
   }
 
   if (ch !== DOLLAR)
@@ -114,16 +105,7 @@ function mathInline(state: StateInline, silent: boolean): boolean {
     const end = src.indexOf('$$', pos + 2)
     if (end < 0 || end + 2 > posMax)
       return false
-    const content = src.slice(pos + 2, end)
-    if (!content.trim())
-      return false
-    if (!silent) {
-      const token = state.push('math_inline_display', 'math', 0)
-      token.content = content
-      token.markup = '$$'
-    }
-    state.pos = end + 2
-    return true
+    return inlineToken(state, silent, 'math_inline_display', '$$', end)
   }
 
   // $ … $
@@ -136,15 +118,23 @@ function mathInline(state: StateInline, silent: boolean): boolean {
   const end = findClosingDollar(src, pos + 1, posMax)
   if (end < 0)
     return false
-  const content = src.slice(pos + 1, end)
+  return inlineToken(state, silent, 'math_inline', '$', end)
+}
+
+/**
+ * The formula between the opening delimiter `markup` at `state.pos` and its closing delimiter (as
+ * long as the opening one) at `end`, as a `type` token; false when the formula is blank.
+ */
+function inlineToken(state: StateInline, silent: boolean, type: string, markup: string, end: number): boolean {
+  const content = state.src.slice(state.pos + markup.length, end)
   if (!content.trim())
     return false
   if (!silent) {
-    const token = state.push('math_inline', 'math', 0)
+    const token = state.push(type, 'math', 0)
     token.content = content
-    token.markup = '$'
+    token.markup = markup
   }
-  state.pos = end + 1
+  state.pos = end + markup.length
   return true
 }
 
@@ -174,15 +164,7 @@ function mathBlock(state: StateBlock, startLine: number, endLine: number, silent
   // Single line: $$ … $$ (nothing after the closing delimiter).
   const trimmed = rest.trimEnd()
   if (trimmed.endsWith(close) && trimmed.length >= close.length && trimmed.slice(0, -close.length).trim()) {
-    if (silent)
-      return true
-    const token = state.push('math_block', 'math', 0)
-    token.block = true
-    token.content = trimmed.slice(0, -close.length)
-    token.markup = open
-    token.map = [startLine, startLine + 1]
-    state.line = startLine + 1
-    return true
+    return silent || blockToken(state, trimmed.slice(0, -close.length), open, startLine, startLine + 1)
   }
   if (rest.trim() && rest.includes(close))
     return false // `$$a$$ and more text` is inline
@@ -213,14 +195,17 @@ function mathBlock(state: StateBlock, startLine: number, endLine: number, silent
   }
   if (!found)
     return false // unclosed: while streaming it stays text until the closing `$$` arrives
-  if (silent)
-    return true
+  return silent || blockToken(state, lines.join('\n'), open, startLine, line + 1)
+}
+
+/** A `math_block` token over lines `startLine` up to (not including) `nextLine`, where parsing goes on. */
+function blockToken(state: StateBlock, content: string, markup: string, startLine: number, nextLine: number): true {
   const token = state.push('math_block', 'math', 0)
   token.block = true
-  token.content = lines.join('\n')
-  token.markup = open
-  token.map = [startLine, line + 1]
-  state.line = line + 1
+  token.content = content
+  token.markup = markup
+  token.map = [startLine, nextLine]
+  state.line = nextLine
   return true
 }
 
