@@ -149,22 +149,32 @@ export class AskRun {
     const input: AskInput = { ...plan.input, signal: this.ac.signal }
     const idleMs = (plan.upstream.idle_timeout_seconds ?? 120) * 1000 + IDLE_MARGIN_MS
     const iterator = plan.provider.ask(input)[Symbol.asyncIterator]()
-    let abortListener: (() => void) | undefined
-    const aborted = new Promise<never>((_, reject) => {
-      abortListener = () => reject(new Stopped())
-      this.ac.signal.addEventListener('abort', abortListener, { once: true })
+    // Each step waits for the provider, our stop, or the idle cut, whichever comes first. One small
+    // promise per step (not Promise.race against long-lived promises, which keeps a reaction per
+    // chunk alive for the whole answer).
+    let cut: ((err: unknown) => void) | undefined
+    let cutReason: unknown
+    const cutWith = (err: unknown): void => {
+      if (cutReason === undefined)
+        cutReason = err
+      cut?.(cutReason)
+    }
+    const abortListener = (): void => cutWith(new Stopped())
+    this.ac.signal.addEventListener('abort', abortListener, { once: true })
+    const idleTimer = setTimeout(() => cutWith(new ProviderError('UPSTREAM_TIMEOUT', 'The upstream stopped answering.')), idleMs)
+    idleTimer.unref?.()
+    const step = (): Promise<IteratorResult<ProviderEvent>> => new Promise((resolve, reject) => {
+      if (cutReason !== undefined)
+        return reject(cutReason)
+      cut = reject
+      iterator.next().then(resolve, reject)
     })
-    aborted.catch(() => {})
-    let idleTimer: ReturnType<typeof setTimeout> | undefined
-    const idle = new Promise<never>((_, reject) => {
-      idleTimer = setTimeout(() => reject(new ProviderError('UPSTREAM_TIMEOUT', 'The upstream stopped answering.')), idleMs)
-      idleTimer.unref?.()
-    })
-    idle.catch(() => {})
     try {
+      if (this.ac.signal.aborted)
+        throw new Stopped()
       while (true) {
-        const next = await Promise.race([iterator.next(), aborted, idle])
-        idleTimer?.refresh()
+        const next = await step()
+        idleTimer.refresh()
         if (next.done)
           break
         this.onEvent(next.value, r, startedAtMs)
@@ -182,9 +192,9 @@ export class AskRun {
       throw this.stopReason ? new Stopped() : err
     }
     finally {
+      cut = undefined
       clearTimeout(idleTimer)
-      if (abortListener)
-        this.ac.signal.removeEventListener('abort', abortListener)
+      this.ac.signal.removeEventListener('abort', abortListener)
     }
   }
 

@@ -21,6 +21,7 @@ export class SseStream {
   private held: Held[] = []
   private ping: ReturnType<typeof setTimeout> | undefined
   private ended = false
+  private corked = false
   private readonly closeListeners: Array<() => void> = []
 
   constructor(private readonly res: ServerResponse, private readonly opts: SseOptions) {
@@ -53,8 +54,11 @@ export class SseStream {
       'X-Accel-Buffering': 'no',
       'X-Content-Type-Options': 'nosniff',
     })
-    // Send the headers now: the client learns at once that the ask was accepted.
-    this.res.flushHeaders()
+    // The headers and the first events (`accepted`, `queued`/`started`) leave in one write at the
+    // end of this turn of the event loop, not one write (and syscall) each.
+    this.res.cork()
+    this.corked = true
+    setImmediate(() => this.uncork())
     this.ping = setTimeout(() => this.onPing(), this.opts.pingMs)
     this.ping.unref?.()
   }
@@ -81,7 +85,15 @@ export class SseStream {
     clearTimeout(this.ping)
     const rest = this.held.map(h => frame(h.event, h.data)).join('')
     this.held = []
+    this.corked = false // end() writes what is corked
     this.res.end(rest || undefined)
+  }
+
+  private uncork(): void {
+    if (!this.corked)
+      return
+    this.corked = false
+    this.res.uncork()
   }
 
   private write(chunk: string): void {

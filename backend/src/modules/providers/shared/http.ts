@@ -187,6 +187,9 @@ export class UpstreamClient {
         return new ProviderError('UPSTREAM_UNAVAILABLE', `upstream ${id}: ${reason}`)
       }
       default:
+        // Logged (code only, no body) so that such failures can be told apart: e.g. a kept-alive
+        // connection the upstream had just closed (UND_ERR_SOCKET) vs. a reset mid-answer.
+        this.opts.logger?.warn({ upstream: id, code: code || undefined, err: (err as Error | null)?.message }, 'upstream connection closed unexpectedly')
         return new ProviderError('UPSTREAM_ERROR', `upstream ${id} closed the connection unexpectedly${code ? ` (${code})` : ''}`)
     }
   }
