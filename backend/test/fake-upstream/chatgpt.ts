@@ -94,25 +94,9 @@ export async function streamConversation(w: SseWriter, k: FakeKnobs, turn: Conve
 
   let text = ''
   let explicitNext = true
+  const errorEvent = { message: null, conversation_id: cid, error: leakyDetail('Something went wrong', '') }
   for (const [i, chunk] of chunks.entries()) {
-    if (i === k.resetAfter) {
-      w.reset()
-      return false
-    }
-    if (i === k.stallAfter)
-      return false
-    if (i === k.endAfter) {
-      w.end()
-      return false
-    }
-    if (i === k.errorAfter) {
-      await w.data({ message: null, conversation_id: cid, error: leakyDetail('Something went wrong', '') })
-      await w.done()
-      return false
-    }
-    if (i > 0)
-      await w.sleep(k.gapMs)
-    if (w.closed)
+    if (!await w.beforePiece(i, errorEvent))
       return false
     text += chunk
     const last = i === chunks.length - 1

@@ -49,25 +49,9 @@ export async function streamCompletion(w: SseWriter, k: FakeKnobs, turn: Complet
   if (k.extras)
     await w.comment('PROCESSING')
   await w.data(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]))
+  const errorEvent = { error: { message: leakyDetail('The server had an error', ''), type: 'server_error' } }
   for (const [i, piece] of splitText(answer, k.chunks).entries()) {
-    if (i === k.resetAfter) {
-      w.reset()
-      return false
-    }
-    if (i === k.stallAfter)
-      return false
-    if (i === k.endAfter) {
-      w.end()
-      return false
-    }
-    if (i === k.errorAfter) {
-      await w.data({ error: { message: leakyDetail('The server had an error', ''), type: 'server_error' } })
-      await w.done()
-      return false
-    }
-    if (i > 0)
-      await w.sleep(k.gapMs)
-    if (w.closed)
+    if (!await w.beforePiece(i, errorEvent))
       return false
     await w.data(chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]))
   }

@@ -61,6 +61,32 @@ export class SseWriter {
       this.res.end()
   }
 
+  /**
+   * Before piece `i` of an answer: cuts the stream where the knobs say (reset, stall, a clean end,
+   * or `errorEvent` then `[DONE]`), else waits the gap between pieces. False when the stream stops here.
+   */
+  async beforePiece(i: number, errorEvent: unknown): Promise<boolean> {
+    const k = this.k
+    if (i === k.resetAfter) {
+      this.reset()
+      return false
+    }
+    if (i === k.stallAfter)
+      return false
+    if (i === k.endAfter) {
+      this.end()
+      return false
+    }
+    if (i === k.errorAfter) {
+      await this.data(errorEvent)
+      await this.done()
+      return false
+    }
+    if (i > 0)
+      await this.sleep(k.gapMs)
+    return !this.closed
+  }
+
   /** Ends the response cleanly, whatever was sent. */
   end(): void {
     if (!this.closed)
