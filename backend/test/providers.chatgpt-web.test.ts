@@ -1,19 +1,14 @@
 import type { ChatgptWebUpstreamConfig } from '../src/modules/providers/chatgpt-web/chatgpt-web.provider.js'
 import type { FakeUpstream } from './fake-upstream/server.js'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createChatgptWebProvider } from '../src/modules/providers/chatgpt-web/chatgpt-web.provider.js'
 import { ProviderError } from '../src/modules/providers/types.js'
 import { defaultAnswer } from './fake-upstream/chatgpt.js'
-import { startFakeUpstream } from './fake-upstream/server.js'
-import { expectNoSecrets, runAsk } from './providers.helpers.js'
+import { expectNoSecrets, runAsk, useFakeUpstream } from './providers.helpers.js'
 
 let fake: FakeUpstream
-beforeAll(async () => {
-  fake = await startFakeUpstream()
-})
-beforeEach(() => fake.reset())
-afterAll(async () => {
-  await fake.close()
+useFakeUpstream((started) => {
+  fake = started
 })
 
 function upstream(over: Partial<ChatgptWebUpstreamConfig> = {}): ChatgptWebUpstreamConfig {

@@ -5,6 +5,7 @@ import { effectiveUpstreams, parseConfig } from '../src/config/load.js'
 import { createDemoProvider } from '../src/modules/providers/demo/demo.provider.js'
 import { createProviders } from '../src/modules/providers/registry.js'
 import { buildTestApp } from './helper.js'
+import { textOf } from './providers.helpers.js'
 
 async function collect(it: AsyncIterable<ProviderEvent>): Promise<ProviderEvent[]> {
   const out: ProviderEvent[] = []
@@ -12,7 +13,6 @@ async function collect(it: AsyncIterable<ProviderEvent>): Promise<ProviderEvent[
     out.push(e)
   return out
 }
-const textOf = (events: ProviderEvent[]): string => events.map(e => (e.type === 'text' ? e.text : '')).join('')
 
 const DEMO: DemoUpstreamConfig = { id: 'demo', type: 'demo', speed: 400, first_token_ms: 400, models: [{ key: 'demo', name: 'Demo (offline)', slug: 'demo' }] }
 const fast: DemoUpstreamConfig = { ...DEMO, speed: 1_000_000, first_token_ms: 0 }

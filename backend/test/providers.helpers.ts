@@ -1,4 +1,7 @@
 import type { AskInput, Provider, ProviderEvent } from '../src/modules/providers/types.js'
+import type { FakeUpstream } from './fake-upstream/server.js'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
+import { startFakeUpstream } from './fake-upstream/server.js'
 
 export interface AskResult {
   events: ProviderEvent[]
@@ -19,7 +22,28 @@ export async function runAsk(p: Provider, input: Partial<AskInput> & { signal?: 
   catch (err) {
     error = err
   }
-  return { events, text: events.map(e => (e.type === 'text' ? e.text : '')).join(''), error }
+  return { events, text: textOf(events), error }
+}
+
+/** The answer's text: every `text` event, joined. */
+export function textOf(events: ProviderEvent[]): string {
+  return events.map(e => (e.type === 'text' ? e.text : '')).join('')
+}
+
+/**
+ * One fake upstream for the calling test file: started before its tests (handed to `started`), reset
+ * to its starting knobs before each test, closed after them all.
+ */
+export function useFakeUpstream(started: (fake: FakeUpstream) => void): void {
+  let fake: FakeUpstream
+  beforeAll(async () => {
+    fake = await startFakeUpstream()
+    started(fake)
+  })
+  beforeEach(() => fake.reset())
+  afterAll(async () => {
+    await fake.close()
+  })
 }
 
 /** Every string that must never show in an error message or health reason. */
