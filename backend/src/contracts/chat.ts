@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type as T } from '@sinclair/typebox'
+import { Page } from './common.js'
 
 const Id = T.String({ minLength: 1, maxLength: 64 })
 const DateTime = T.String({ format: 'date-time' })
@@ -170,10 +171,5 @@ export const AskLogEntry = T.Object({
 })
 export type AskLogEntry = Static<typeof AskLogEntry>
 
-export const AskLogPage = T.Object({
-  items: T.Array(AskLogEntry),
-  total: T.Integer(),
-  page: T.Integer(),
-  pageSize: T.Integer(),
-})
+export const AskLogPage = Page(AskLogEntry)
 export type AskLogPage = Static<typeof AskLogPage>

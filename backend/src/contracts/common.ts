@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox'
+import type { Static, TSchema } from '@sinclair/typebox'
 import { Type as T } from '@sinclair/typebox'
 
 /** Every error answer: a stable code the SPA translates, an English message, and the request id. */
@@ -12,6 +12,16 @@ export const ErrorResponse = T.Object({
   details: T.Optional(T.Unknown()),
 })
 export type ErrorResponse = Static<typeof ErrorResponse>
+
+/** One page of a paged list: `page` is 1-based, `total` counts the items of every page. */
+export function Page<Item extends TSchema>(item: Item) {
+  return T.Object({
+    items: T.Array(item),
+    total: T.Integer(),
+    page: T.Integer(),
+    pageSize: T.Integer(),
+  })
+}
 
 /** Error answers a route may give, for its `response` schema. */
 export function errors(...statuses: number[]): Record<number, typeof ErrorResponse> {

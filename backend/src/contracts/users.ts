@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import { Type as T } from '@sinclair/typebox'
 import { PublicUser, Role } from './auth.js'
+import { Page } from './common.js'
 
 /** Usernames: 3–32 of letters, digits, `_`, `.`, `-`; stored and matched in lower case. */
 export const Username = T.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' })
@@ -27,12 +28,7 @@ export const ListUsersQuery = T.Object({
 }, { additionalProperties: false })
 export type ListUsersQuery = Static<typeof ListUsersQuery>
 
-export const AdminUserList = T.Object({
-  items: T.Array(AdminUser),
-  total: T.Integer(),
-  page: T.Integer(),
-  pageSize: T.Integer(),
-})
+export const AdminUserList = Page(AdminUser)
 export type AdminUserList = Static<typeof AdminUserList>
 
 export const CreateUserBody = T.Object({
