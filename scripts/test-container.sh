@@ -125,6 +125,13 @@ BANNER='the first admin account was created'
 # The container's stdout+stderr so far, as a file (grep -q on a pipe would SIGPIPE under pipefail).
 logs() { podman logs "$1" >"$WORK/logs.txt" 2>&1 || true; echo "$WORK/logs.txt"; }
 
+expect_member() { # expect_member <port> <username> <when>: the members list (as the $JAR session) holds <username>
+  local r
+  r=$(api GET "$1" '/api/admin/users?pageSize=100')
+  expect_status 200 "$r" "list members $3"
+  [ "$(json "j.items.some(u => u.username === \"$2\")" "${r#* }")" = true ] || fail "$2 is gone $3: ${r#* }"
+}
+
 # ---------------------------------------------------------------- 1. first run, no config
 step "first run: no config.yaml, no admin password, named volume"
 C1=${RUN_ID}-first
@@ -189,9 +196,7 @@ starts=$(grep -c 'starting ChatGPT Web Share' "$(logs "$C1")" || true)
 n=$(grep -c "$BANNER" "$(logs "$C1")" || true)
 [ "$n" = 1 ] || fail "the admin password banner appears $n times after a restart (expected 1)"
 ok "no new admin password after the restart"
-r=$(api GET "$P1" '/api/admin/users?pageSize=100')
-expect_status 200 "$r" "list members after restart (same session cookie)"
-[ "$(json 'j.items.some(u => u.username === "member1")' "${r#* }")" = true ] || fail "member1 is gone after the restart: ${r#* }"
+expect_member "$P1" member1 "after the restart (same session cookie)"
 ok "member1 still exists; the session survived the restart"
 rm -f "$JAR"
 r=$(api POST "$P1" /api/auth/login "{\"username\":\"member1\",\"password\":\"$MEMBER_PASS\"}")
@@ -262,9 +267,16 @@ CWS_PORT=$(free_port)
 export CWS_PORT CWS_ADMIN__PASSWORD=compose-password-42
 JAR=$WORK/jar3
 COMPOSE=(podman-compose -p "$RUN_ID" -f docker-compose.yml)
+# compose <log name> <what> <podman-compose args...>: runs it in the build context, its output in
+# $WORK/<log name>.log, shown when it fails.
+compose() {
+  local log=$WORK/$1.log what=$2
+  shift 2
+  (cd "$CTX" && "${COMPOSE[@]}" "$@" >"$log" 2>&1) || { cat "$log" >&2; fail "$what"; }
+}
 COMPOSE_UP=1
 (cd "$CTX" && "${COMPOSE[@]}" build >"$WORK/compose-build.log" 2>&1) || { tail -30 "$WORK/compose-build.log" >&2; fail "podman-compose build"; }
-(cd "$CTX" && "${COMPOSE[@]}" up -d >"$WORK/compose-up.log" 2>&1) || { cat "$WORK/compose-up.log" >&2; fail "podman-compose up -d"; }
+compose compose-up "podman-compose up -d" up -d
 CC=${RUN_ID}_app_1
 wait_healthy "$CC" "$CWS_PORT"
 [ "$(podman inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$CC")" = unless-stopped ] || fail "restart policy is not unless-stopped"
@@ -274,18 +286,16 @@ expect_status 200 "$r" "admin login with CWS_ADMIN__PASSWORD passed through comp
 r=$(api POST "$CWS_PORT" /api/admin/users "{\"username\":\"member2\",\"password\":\"$MEMBER_PASS\"}")
 expect_status 201 "$r" "create member via compose deployment"
 ok "admin logs in, member2 created"
-(cd "$CTX" && "${COMPOSE[@]}" down >"$WORK/compose-down.log" 2>&1) || { cat "$WORK/compose-down.log" >&2; fail "podman-compose down"; }
+compose compose-down "podman-compose down" down
 ! podman container exists "$CC" || fail "container still exists after down"
 podman volume exists "${RUN_ID}_cws-data" || fail "the data volume was removed by down"
 ok "down: container gone, volume ${RUN_ID}_cws-data kept"
-(cd "$CTX" && "${COMPOSE[@]}" up -d >"$WORK/compose-up2.log" 2>&1) || { cat "$WORK/compose-up2.log" >&2; fail "podman-compose up -d (second time)"; }
+compose compose-up2 "podman-compose up -d (second time)" up -d
 wait_healthy "$CC" "$CWS_PORT"
 rm -f "$JAR"
 r=$(api POST "$CWS_PORT" /api/auth/login '{"username":"admin","password":"compose-password-42"}')
 expect_status 200 "$r" "admin login after down/up"
-r=$(api GET "$CWS_PORT" '/api/admin/users?pageSize=100')
-expect_status 200 "$r" "list members after down/up"
-[ "$(json 'j.items.some(u => u.username === "member2")' "${r#* }")" = true ] || fail "member2 is gone after down/up"
+expect_member "$CWS_PORT" member2 "after down/up"
 ok "up -d again: member2 still exists"
 (cd "$CTX" && "${COMPOSE[@]}" down -v >/dev/null 2>&1) || true
 podman volume rm -f "${RUN_ID}_cws-data" >/dev/null 2>&1 || true
