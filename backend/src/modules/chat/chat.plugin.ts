@@ -1,6 +1,7 @@
 import type { QuotaGate } from '../quotas/quota.types.js'
 import type { ChatService } from './chat.service.js'
 import fp from 'fastify-plugin'
+import { sqlOf } from '../../db/client.js'
 import { createChatRepository } from './chat.repository.js'
 import { ChatService as Service } from './chat.service.js'
 import { Checkpointer } from './checkpointer.js'
@@ -23,7 +24,7 @@ declare module 'fastify' {
 export default fp(async (app) => {
   // The limits module's gate when it is registered (before this plugin); else admit everyone.
   if (!app.hasDecorator('quotaGate'))
-    app.decorate('quotaGate', createOpenGate())
+    app.decorate('quotaGate', createOpenGate(fn => sqlOf(app.db).write(fn)))
   const repo = createChatRepository(app.db)
   const recovered = await repo.recoverInterrupted(app.now())
   if (recovered.messages || recovered.asks)

@@ -91,11 +91,11 @@ export function createChatRepository(db: Db) {
     },
 
     /**
-     * Stores the question, the (empty, `streaming`) answer and the Ask row in one transaction,
-     * committed when this resolves (before `accepted` is sent).
+     * Stores the question, the (empty, `streaming`) answer and the Ask row. Runs inside a write
+     * block: the quota gate's admission transaction, committed before `accepted` is sent.
      */
-    async accept(a: AcceptInput): Promise<void> {
-      await sql.write(() => {
+    acceptIn(a: AcceptInput): void {
+      {
         if (a.newConversation) {
           sql.run(
             'INSERT INTO "Conversation" ("id", "userId", "title", "model", "upstreamId", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -137,7 +137,7 @@ export function createChatRepository(db: Db) {
           a.charsIn,
           a.now,
         )
-      })
+      }
     },
 
     async askExists(id: string, userId: number): Promise<boolean> {

@@ -521,7 +521,6 @@ export class ChatService {
     let reservation: Reservation | undefined
     let ticket: Ticket | undefined
     try {
-      reservation = await this.deps.quotaGate().admit({ userId, model: body.model, askId: requestId, newConversation: !conv })
       let run: AskRun | undefined
       const userMessageId = planned.userMessage?.id ?? planned.questionId
       const assistantMessageId = planned.assistantMessage?.id ?? planned.reopenMessageId!
@@ -536,27 +535,34 @@ export class ChatService {
         newConversation: !conv,
         fallbackTitle,
       }
-      ticket = this.queueFor(route.upstream).enqueue({
-        id: requestId,
-        member: userId,
-        maxInFlight: reservation.maxInFlight,
-        onPosition: p => run?.onPosition(p),
-      })
-      // Positions announced during enqueue (before `run` exists) are picked up below.
       const charsIn = codePoints(planned.input.content ?? '') + (planned.input.history ?? []).reduce((n, t) => n + codePoints(t.content), 0)
-      await this.deps.repo.accept({
-        now: this.deps.now(),
-        askId: requestId,
-        userId,
-        model: body.model,
-        upstreamId: route.upstream.id,
-        charsIn,
-        conversationId,
-        newConversation: conv ? undefined : { id: conversationId, title: fallbackTitle },
-        userMessage: planned.userMessage,
-        assistantMessage: planned.assistantMessage,
-        reopenMessageId: planned.reopenMessageId,
+      const queue = this.queueFor(route.upstream)
+      // Reserve, enqueue and store in ONE transaction (synchronous, db/sql.ts): a full queue or a
+      // failed insert undoes the reservation with it; `accepted` is sent only once it is committed.
+      reservation = await this.deps.quotaGate().admit({ userId, model: body.model, askId: requestId, newConversation: !conv }, (res) => {
+        ticket = queue.enqueue({
+          id: requestId,
+          member: userId,
+          maxInFlight: res.maxInFlight,
+          onPosition: p => run?.onPosition(p),
+        })
+        // Positions announced during enqueue (before `run` exists) are picked up below.
+        this.deps.repo.acceptIn({
+          now: this.deps.now(),
+          askId: requestId,
+          userId,
+          model: body.model,
+          upstreamId: route.upstream.id,
+          charsIn,
+          conversationId,
+          newConversation: conv ? undefined : { id: conversationId, title: fallbackTitle },
+          userMessage: planned.userMessage,
+          assistantMessage: planned.assistantMessage,
+          reopenMessageId: planned.reopenMessageId,
+        })
       })
+      if (!ticket)
+        throw new Error('quota gate admitted without storing the ask')
       run = new AskRun(this, userId, conversationId, accepted, plan, ticket, reservation)
       const first = this.queues.get(route.upstream.id)?.positionOf(requestId)
       if (first)

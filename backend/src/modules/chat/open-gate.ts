@@ -8,9 +8,13 @@ import type { QuotaGate } from '../quotas/quota.types.js'
 
 export const OPEN_GATE_MAX_IN_FLIGHT = 1
 
-export function createOpenGate(): QuotaGate {
+export function createOpenGate(write: <T>(fn: () => T) => Promise<T>): QuotaGate {
   return {
-    admit: async ({ askId, userId, model }) => ({ askId, userId, model, maxInFlight: OPEN_GATE_MAX_IN_FLIGHT }),
+    admit: ({ askId, userId, model }, store) => write(() => {
+      const r = { askId, userId, model, maxInFlight: OPEN_GATE_MAX_IN_FLIGHT }
+      store?.(r)
+      return r
+    }),
     commit: async () => {},
     refund: async () => {},
   }

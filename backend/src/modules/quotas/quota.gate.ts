@@ -48,7 +48,7 @@ export function createQuotaGate(deps: QuotaGateDeps): QuotaGate & { recover: () 
    * "20 parallel asks with 1 unit left → exactly 1 admitted" holds by construction, without a
    * per-member lock. The stamps still guard refunds against admin edits made during the ask.
    */
-  function admitIn(input: AdmitInput): Reservation | 'changed' | 'no-limits' | AppErrorType {
+  function admitIn(input: AdmitInput, store?: (r: Reservation) => void): Reservation | 'changed' | 'no-limits' | AppErrorType {
     const { userId, model } = input
     const user = repo.findUser(userId)
     if (!user)
@@ -88,16 +88,18 @@ export function createQuotaGate(deps: QuotaGateDeps): QuotaGate & { recover: () 
       return new AppError('CONFLICT', 'This ask was admitted already.')
     if (outcome === 'changed')
       return 'changed'
-    return { askId: input.askId, userId, model, maxInFlight: l.row.maxInFlight }
+    const reservation = { askId: input.askId, userId, model, maxInFlight: l.row.maxInFlight }
+    store?.(reservation)
+    return reservation
   }
 
   return {
-    async admit(input) {
+    async admit(input, store) {
       if (!deps.knowsModel(input.model))
         throw new AppError('UNKNOWN_MODEL', `There is no model "${input.model}".`)
       // 'changed' cannot happen inside one transaction; the loop is a safety net.
       for (let attempt = 0; attempt < 5; attempt++) {
-        const r = await ledger.write(() => admitIn(input))
+        const r = await ledger.write(() => admitIn(input, store))
         if (r === 'no-limits') {
           // A member without limits gets them (from the defaults) on first use; then check again.
           await limits.load(input.userId)

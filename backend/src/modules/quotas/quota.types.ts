@@ -21,7 +21,12 @@ export interface Reservation {
 }
 
 export interface QuotaGate {
-  admit: (input: AdmitInput) => Promise<Reservation>
+  /**
+   * Checks and reserves. `store`, when given, runs synchronously in the SAME database transaction
+   * right after the reservation (plain SQL, db/sql.ts: the chat engine stores the question there);
+   * if it throws, the reservation is undone with it and `admit` rejects with that error.
+   */
+  admit: (input: AdmitInput, store?: (r: Reservation) => void) => Promise<Reservation>
   commit: (r: Reservation) => Promise<void>
   refund: (r: Reservation) => Promise<void>
 }
