@@ -95,49 +95,47 @@ export function createChatRepository(db: Db) {
      * block: the quota gate's admission transaction, committed before `accepted` is sent.
      */
     acceptIn(a: AcceptInput): void {
-      {
-        if (a.newConversation) {
-          sql.run(
-            'INSERT INTO "Conversation" ("id", "userId", "title", "model", "upstreamId", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)',
-            a.conversationId,
-            a.userId,
-            a.newConversation.title,
-            a.model,
-            a.upstreamId,
-            a.now,
-            a.now,
-          )
-        }
-        else {
-          sql.run('UPDATE "Conversation" SET "updatedAt" = ?, "model" = ?, "upstreamId" = ? WHERE "id" = ?', a.now, a.model, a.upstreamId, a.conversationId)
-        }
-        const insertMessage = 'INSERT INTO "Message" ("id", "conversationId", "parentId", "role", "content", "status", "model", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
-        if (a.userMessage)
-          sql.run(insertMessage, a.userMessage.id, a.conversationId, a.userMessage.parentId, 'user', a.userMessage.content, 'done', a.model, a.now, a.now)
-        if (a.assistantMessage) {
-          // 1 ms later than the question so "oldest first" is unambiguous.
-          const at = new Date(a.now.getTime() + 1)
-          sql.run(insertMessage, a.assistantMessage.id, a.conversationId, a.assistantMessage.parentId, 'assistant', '', 'streaming', a.model, at, at)
-        }
-        if (a.reopenMessageId) {
-          sql.run(
-            'UPDATE "Message" SET "status" = \'streaming\', "finishReason" = NULL, "errorCode" = NULL, "model" = ?, "updatedAt" = ? WHERE "id" = ?',
-            a.model,
-            a.now,
-            a.reopenMessageId,
-          )
-        }
+      if (a.newConversation) {
         sql.run(
-          'INSERT INTO "Ask" ("id", "userId", "conversationId", "model", "upstreamId", "outcome", "quota", "charsIn", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', \'reserved\', ?, ?)',
-          a.askId,
-          a.userId,
+          'INSERT INTO "Conversation" ("id", "userId", "title", "model", "upstreamId", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)',
           a.conversationId,
+          a.userId,
+          a.newConversation.title,
           a.model,
           a.upstreamId,
-          a.charsIn,
+          a.now,
           a.now,
         )
       }
+      else {
+        sql.run('UPDATE "Conversation" SET "updatedAt" = ?, "model" = ?, "upstreamId" = ? WHERE "id" = ?', a.now, a.model, a.upstreamId, a.conversationId)
+      }
+      const insertMessage = 'INSERT INTO "Message" ("id", "conversationId", "parentId", "role", "content", "status", "model", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
+      if (a.userMessage)
+        sql.run(insertMessage, a.userMessage.id, a.conversationId, a.userMessage.parentId, 'user', a.userMessage.content, 'done', a.model, a.now, a.now)
+      if (a.assistantMessage) {
+        // 1 ms later than the question so "oldest first" is unambiguous.
+        const at = new Date(a.now.getTime() + 1)
+        sql.run(insertMessage, a.assistantMessage.id, a.conversationId, a.assistantMessage.parentId, 'assistant', '', 'streaming', a.model, at, at)
+      }
+      if (a.reopenMessageId) {
+        sql.run(
+          'UPDATE "Message" SET "status" = \'streaming\', "finishReason" = NULL, "errorCode" = NULL, "model" = ?, "updatedAt" = ? WHERE "id" = ?',
+          a.model,
+          a.now,
+          a.reopenMessageId,
+        )
+      }
+      sql.run(
+        'INSERT INTO "Ask" ("id", "userId", "conversationId", "model", "upstreamId", "outcome", "quota", "charsIn", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', \'reserved\', ?, ?)',
+        a.askId,
+        a.userId,
+        a.conversationId,
+        a.model,
+        a.upstreamId,
+        a.charsIn,
+        a.now,
+      )
     },
 
     async askExists(id: string, userId: number): Promise<boolean> {
