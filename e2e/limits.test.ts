@@ -68,6 +68,16 @@ describe.skipIf(SKIP_BROWSER_TESTS)('limits in a real browser', () => {
     await expect.poll(() => page.locator('.composer-wrap .hint').textContent(), { timeout: 10_000 }).toContain('No questions left for this model')
     await page.reload()
     await expect.poll(() => page.locator('.composer-wrap .hint').textContent(), { timeout: 10_000 }).toContain('No questions left for this model')
+
+    // The profile's usage tab shows the same: nothing left for the demo model, and why.
+    await page.getByTestId('user-menu').click()
+    await page.getByText('Profile', { exact: true }).click()
+    await page.getByTestId('profile-dialog').waitFor()
+    await page.getByTestId('profile-dialog').getByText('Usage', { exact: true }).click()
+    const usage = page.getByTestId('usage-model-demo')
+    await expect.poll(() => usage.textContent()).toContain('0 left')
+    expect(await usage.textContent()).toContain('No questions left for this model')
+    await screenshot(page, 'profile-usage-en')
     expect(errors).toEqual([])
     await context.close()
   }, 120_000)

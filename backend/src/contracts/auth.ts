@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type as T } from '@sinclair/typebox'
+import { MyLimits } from './limits.js'
 
 export const Role = T.Union([T.Literal('admin'), T.Literal('member')])
 export type Role = Static<typeof Role>
@@ -37,7 +38,7 @@ export type LoginResponse = Static<typeof LoginResponse>
 /** `GET /api/me`: the profile plus (from the limits issue on) limits and what remains of them. */
 export const MeResponse = T.Object({
   user: PublicUser,
-  limits: T.Union([T.Unknown(), T.Null()]),
+  limits: T.Union([MyLimits, T.Null()]),
 })
 export type MeResponse = Static<typeof MeResponse>
 

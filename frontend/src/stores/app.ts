@@ -7,7 +7,7 @@ import { computed, ref, watch } from 'vue'
 import { detectLanguage, i18n, isAppLanguage } from '../locales'
 
 export type ThemeMode = 'light' | 'dark' | 'system'
-export type ProfileTab = 'account' | 'preferences' | 'password'
+export type ProfileTab = 'account' | 'usage' | 'preferences' | 'password'
 
 export const STORAGE_KEYS = {
   theme: 'cws.theme',
