@@ -17,6 +17,9 @@
  * A block that throws is rolled back whole; a COMMIT that fails rejects every block of the group
  * (nothing is acknowledged that was not committed).
  *
+ * Rule: never await a `write` from inside a Prisma interactive transaction (`$transaction(async tx
+ * => …)`): the group would wait for that transaction's lock while it waits for the group.
+ *
  * Values: Dates are stored as Prisma stores them (ISO 8601 with `+00:00`), booleans as 1/0, so
  * Prisma reads and compares our rows exactly like its own.
  */
