@@ -47,6 +47,8 @@ describe('chat stream (demo upstream)', () => {
     expect(conv.status).toBe(200)
     const title = s.events.find(e => e.event === 'title')
     expect(title?.data).toEqual({ title: 'How do I sort a list' })
+    // A new conversation is named from the start (the question's first words), before any answer.
+    expect(s.accepted.title).toBe('How do I sort a list')
     expect(conv.json.title).toBe('How do I sort a list')
     expect(conv.json.messages).toMatchObject([
       { id: userMessageId, role: 'user', content: 'How do I sort a list in Python?', status: 'done', parentId: null },

@@ -40,6 +40,8 @@ export const AcceptedEvent = T.Object({
   userMessageId: T.String(),
   /** The answer being written (for `continue`: the existing one, appended to). */
   assistantMessageId: T.String(),
+  /** A new conversation's provisional title (the question's first words), until `title` brings a better one. */
+  title: T.Optional(T.String()),
 })
 export type AcceptedEvent = Static<typeof AcceptedEvent>
 

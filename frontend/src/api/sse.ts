@@ -4,7 +4,7 @@ import { ApiError, networkError, rawRequest } from './http'
 
 /** Events of `POST /api/chat` (DESIGN.md, "Chat stream events"), in the order the server sends them. */
 export interface ChatStreamEventMap {
-  accepted: { requestId: string, conversationId: string, userMessageId: string, assistantMessageId: string }
+  accepted: { requestId: string, conversationId: string, userMessageId: string, assistantMessageId: string, title?: string }
   queued: { position: number, etaSeconds: number | null }
   started: Record<string, never>
   delta: { text: string }

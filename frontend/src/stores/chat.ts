@@ -277,6 +277,8 @@ export const useChatStore = defineStore('chat', () => {
           ask.answer.parentId = e.data.userMessageId
         }
         ask.answer.id = e.data.assistantMessageId
+        if (isNew && !state.title && e.data.title)
+          state.title = e.data.title
         state.updatedAt = new Date().toISOString()
         if (isNew)
           conversations.upsert({ id: state.id, title: state.title, model: state.model, createdAt: state.createdAt, updatedAt: state.updatedAt })

@@ -524,8 +524,9 @@ export class ChatService {
       let run: AskRun | undefined
       const userMessageId = planned.userMessage?.id ?? planned.questionId
       const assistantMessageId = planned.assistantMessage?.id ?? planned.reopenMessageId!
-      const accepted = { requestId, conversationId, userMessageId, assistantMessageId }
       const fallbackTitle = shortTitle(body.content)
+      // A new conversation is stored with the question's first words as its title until a better one arrives.
+      const accepted = { requestId, conversationId, userMessageId, assistantMessageId, ...(conv ? {} : { title: fallbackTitle }) }
       const plan: AskPlan = {
         action,
         provider: route.provider,
