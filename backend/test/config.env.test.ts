@@ -16,6 +16,12 @@ describe('whole-section env overrides', () => {
     expect(raw).toEqual({})
   })
 
+  it('treats empty values as unset (an .env line `CWS_UPSTREAMS=` changes nothing)', () => {
+    const config = parseConfig(applyEnvOverrides({ server: { port: 9001 } }, { CWS_UPSTREAMS: '', CWS_SERVER__PORT: '', CWS_UPSTREAMS__0__API_KEY: '' }))
+    expect(config.upstreams).toEqual([])
+    expect(config.server.port).toBe(9001)
+  })
+
   it('names the key when a JSON section is malformed', () => {
     expect(() => parseConfig(applyEnvOverrides({}, { CWS_UPSTREAMS: '[{"id":"x","type":"nope"}]' })))
       .toThrow(/upstreams\[0\]/)

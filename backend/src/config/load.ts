@@ -55,7 +55,8 @@ export function applyEnvOverrides(raw: Plain, env: NodeJS.ProcessEnv): Plain {
       node = node[key]
     })
   }
-  const vars = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[0].startsWith('CWS_'))
+  // An empty value counts as unset (Compose passes `KEY=` lines of an .env file as empty strings).
+  const vars = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '' && e[0].startsWith('CWS_'))
   // First whole sections as JSON (CWS_UPSTREAMS='[{"id":"demo","type":"demo"}]'), then single keys on top.
   for (const [name, value] of vars) {
     const section = name.slice(4).toLowerCase()
