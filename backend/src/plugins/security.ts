@@ -14,6 +14,7 @@ import { AppError } from '../lib/errors.js'
  *   cross-origin `Origin` is refused (403 CROSS_ORIGIN) unless it is the same host or listed in
  *   `server.allowed_origins`. SameSite=Strict cookies already stop most cross-site requests; this
  *   closes the rest (and same-site-but-cross-origin ones).
+ * - every /api answer (errors included) is `Cache-Control: no-store`: per user, never cached.
  */
 
 export const CSP_DIRECTIVES = {
@@ -39,6 +40,14 @@ function isApi(url: string): boolean {
 /** Host without a default port, lower case: `Origin` omits :80/:443, `Host` may carry them. */
 function bareHost(host: string): string {
   return host.toLowerCase().replace(/:(?:80|443)$/, '')
+}
+
+/**
+ * The path the router matched (`/%61pi/x` is routed as `/api/x`), else the raw URL (no route: a 404).
+ * Never the raw URL alone: percent-encoding the prefix would skip the checks below.
+ */
+function apiPath(req: FastifyRequest): string {
+  return req.routeOptions.url ?? req.url
 }
 
 function hasBody(req: FastifyRequest): boolean {
@@ -77,7 +86,7 @@ export default fp(async (app) => {
   app.addHook('onRequest', async (req, reply) => {
     if (req.protocol === 'https')
       reply.header('Strict-Transport-Security', 'max-age=15552000; includeSubDomains')
-    if (!MUTATING.has(req.method) || !isApi(req.url))
+    if (!MUTATING.has(req.method) || !isApi(apiPath(req)))
       return
     const origin = req.headers.origin
     if (origin !== undefined && !originAllowed(origin, req)) {
@@ -86,5 +95,12 @@ export default fp(async (app) => {
     }
     if (hasBody(req) && !JSON_TYPE.test(req.headers['content-type'] ?? ''))
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.')
+  })
+
+  // API answers are per user (and may carry conversations): no browser or proxy cache may keep
+  // them. The chat stream (hijacked, its own headers) and routes that set Cache-Control keep theirs.
+  app.addHook('onSend', async (req, reply) => {
+    if (!reply.hasHeader('cache-control') && isApi(apiPath(req)))
+      reply.header('Cache-Control', 'no-store')
   })
 }, { name: 'security' })

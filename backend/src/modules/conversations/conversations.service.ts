@@ -30,7 +30,8 @@ function encodeCursor(c: SummaryRow): string {
 function decodeCursor(cursor: string): { updatedAt: Date, id: string } {
   try {
     const [t, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown]
-    if (typeof t === 'number' && Number.isFinite(t) && typeof id === 'string')
+    // Within the range of a Date: a crafted cursor must not reach the database as an Invalid Date.
+    if (typeof t === 'number' && Number.isFinite(t) && Math.abs(t) <= 8.64e15 && typeof id === 'string')
       return { updatedAt: new Date(t), id }
   }
   catch {}
