@@ -7,7 +7,8 @@
  * math, and differs from the others) and a 2-message baseline conversation, then measures:
  *
  *   - opening each conversation from the sidebar until its last message is rendered and painted
- *     (cold: first open, nothing memoised; warm: median of re-opens) — 200 vs 2 messages as a ratio;
+ *     (cold: first open, nothing memoised; warm: median of re-opens) — 200 vs 2 messages as a ratio —
+ *     and the long tasks from the click until 1.5 s later (work deferred past that paint included);
  *   - the same question asked and streamed in each conversation: frame intervals
  *     (requestAnimationFrame deltas p50/p95/max) and long tasks (PerformanceObserver 'longtask'),
  *     while the answer streams (first text → done) and over the whole ask (Enter → done);
@@ -350,16 +351,33 @@ async function main(): Promise<void> {
         return { dom: 0, painted: 0 }
       return withTimeout(page.evaluate(openInPage, { id, expected }), 60_000, `opening ${id}`)
     }
-    const coldShort = await open(shortId, 2)
-    const coldLong = await open(longId, longCount)
+    /** Opens and then waits `settleMs`: the long tasks from the click until then (work deferred past the paint included). */
+    const openSettled = async (id: string, expected: number, settleMs = 1500) => {
+      await page.evaluate(() => {
+        (window as unknown as BenchWindow).__bench.longtasks.length = 0
+      })
+      const timing = await open(id, expected)
+      await page.waitForTimeout(settleMs)
+      const tasks = await page.evaluate(() => (window as unknown as BenchWindow).__bench.longtasks.map(t => t.duration))
+      return { ...timing, tasks }
+    }
+    const coldShort = await openSettled(shortId, 2)
+    const coldLong = await openSettled(longId, longCount)
     const warmShort: number[] = []
     const warmLong: number[] = []
+    const openTasks = { long: [...coldLong.tasks], short: [...coldShort.tasks] }
     for (let i = 0; i < ROUNDS; i++) {
-      warmShort.push((await open(shortId, 2)).painted)
-      warmLong.push((await open(longId, longCount)).painted)
+      const s = await openSettled(shortId, 2)
+      warmShort.push(s.painted)
+      openTasks.short.push(...s.tasks)
+      const l = await openSettled(longId, longCount)
+      warmLong.push(l.painted)
+      openTasks.long.push(...l.tasks)
     }
+    const taskDesc = (v: number[]) => `${v.length} (max ${v.length ? ms(Math.max(...v)) : '-'}, total ${ms(v.reduce((a, b) => a + b, 0))})`
     console.log(`open, cold (first open, last message rendered+painted): ${longCount} messages ${ms(coldLong.painted)} (DOM ${ms(coldLong.dom)}), 2 messages ${ms(coldShort.painted)} (DOM ${ms(coldShort.dom)}), ratio ${ratio(coldLong.painted, coldShort.painted)}`)
     console.log(`open, warm (median of ${ROUNDS} re-opens): ${longCount} messages ${ms(median(warmLong))}, 2 messages ${ms(median(warmShort))}, ratio ${ratio(median(warmLong), median(warmShort))}`)
+    console.log(`long tasks from the click to 1.5 s after opening (cold + ${ROUNDS} warm): ${longCount} messages ${taskDesc(openTasks.long)}; 2 messages ${taskDesc(openTasks.short)}`)
 
     // BENCH_CPU_PROF=dir: a V8 CPU profile of every ask (open in Chrome DevTools → Performance).
     const cdp = process.env.BENCH_CPU_PROF ? await context.newCDPSession(page) : null

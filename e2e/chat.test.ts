@@ -1,9 +1,12 @@
 import type { Browser, Page } from 'playwright-core'
 import type { RunningServer } from './support/server'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { demoAnswer } from '../backend/src/modules/providers/demo/demo.answer'
 import { ARTIFACTS, launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
 import { ADMIN, startServer } from './support/server'
 
@@ -31,6 +34,31 @@ async function ask(page: Page, text: string): Promise<void> {
 }
 
 const lastAnswer = (page: Page) => page.getByTestId('message-assistant').last()
+
+/** Seeds a conversation of `pairs` finished question/answer pairs of the admin straight into the SQLite file. */
+function seedLong(dataDir: string, pairs: number): string {
+  const require = createRequire(fileURLToPath(new URL('../backend/package.json', import.meta.url)))
+  const Database = require('better-sqlite3') as typeof import('better-sqlite3')
+  const db = new Database(path.join(dataDir, 'cws.db'), { timeout: 10_000 })
+  const user = db.prepare('SELECT "id" FROM "User" WHERE "username" = ?').get(ADMIN.username) as { id: number }
+  const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00') // the Prisma adapter's format
+  const id = 'e2e-long-conversation'
+  const start = Date.now() - 86_400_000
+  db.prepare('INSERT INTO "Conversation" ("id", "userId", "title", "model", "upstreamId", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(id, user.id, 'Long seeded conversation', 'demo', 'demo', iso(start), iso(start + pairs * 2000))
+  const insert = db.prepare('INSERT INTO "Message" ("id", "conversationId", "parentId", "role", "content", "status", "model", "finishReason", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+  db.transaction(() => {
+    let parent: string | null = null
+    for (let i = 0; i < pairs; i++) {
+      const question = `Seeded question number ${i + 1} about math and code`
+      insert.run(`${id}-q${i}`, id, parent, 'user', question, 'done', 'demo', null, iso(start + i * 2000), iso(start + i * 2000))
+      insert.run(`${id}-a${i}`, id, `${id}-q${i}`, 'assistant', demoAnswer(question), 'done', 'demo', 'stop', iso(start + i * 2000 + 1000), iso(start + i * 2000 + 1000))
+      parent = `${id}-a${i}`
+    }
+  })()
+  db.close()
+  return id
+}
 
 describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
   let server: RunningServer
@@ -189,6 +217,53 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
     await pdfDownload.saveAs(path.join(ARTIFACTS, 'chat-export.pdf'))
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-')
     expect(pdf.length).toBeGreaterThan(20_000)
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('opens a long conversation at the bottom, renders older answers when scrolled to, exports them all', async () => {
+    const pairs = 40
+    const { page, errors, context } = await newPage(browser, server.url, { colorScheme: 'light', acceptDownloads: true })
+    await signIn(page)
+    const id = seedLong(server.dataDir, pairs)
+    await page.goto(`/c/${id}`)
+    const answers = page.getByTestId('message-assistant')
+    await expect.poll(() => answers.count(), { timeout: 20_000 }).toBe(pairs)
+    // opened at the bottom with the newest answer rendered; the oldest ones wait off screen
+    await expect.poll(() => lastAnswer(page).locator('.md-body .katex-display').count()).toBeGreaterThan(0)
+    const scroller = page.getByTestId('chat-scroller')
+    await expect.poll(() => scroller.evaluate(el => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(80)
+    expect(await answers.first().locator('.md-body').getAttribute('data-pending')).toBe('true')
+    expect(await page.locator('.md-body[data-pending]').count()).toBeLessThan(pairs)
+    expect(await page.getByTestId('jump-to-bottom').count()).toBe(0)
+
+    // scrolled to the top: the first answer is rendered, and the jump button brings us back down
+    await scroller.evaluate(el => el.scrollTo({ top: 0 }))
+    await expect.poll(() => answers.first().locator('.md-body .katex').count()).toBeGreaterThan(0)
+    expect(await answers.first().locator('.md-body').getAttribute('data-pending')).toBeNull()
+    await page.getByTestId('jump-to-bottom').click()
+    await expect.poll(() => scroller.evaluate(el => el.scrollHeight - el.scrollTop - el.clientHeight), { timeout: 10_000 }).toBeLessThan(80)
+    await expect.poll(() => page.getByTestId('jump-to-bottom').count()).toBe(0)
+
+    // the action buttons share one tooltip; the raw toggle and copy still work
+    await lastAnswer(page).getByTestId('toggle-raw').hover()
+    await expect.poll(() => page.locator('.n-tooltip').last().textContent()).toContain('raw')
+    await screenshot(page, 'chat-long-tools-light-en')
+    await lastAnswer(page).getByTestId('toggle-raw').click()
+    expect(await lastAnswer(page).getByTestId('raw-text').textContent()).toContain('$$')
+    await lastAnswer(page).getByTestId('toggle-raw').click()
+    expect(await lastAnswer(page).locator('.md-body .katex-display').count()).toBeGreaterThan(0)
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'])
+    await lastAnswer(page).getByTestId('copy-reply').click()
+    await expect.poll(() => page.locator('.n-tooltip').last().textContent()).toContain('Copied')
+
+    // the Markdown export holds every message, rendered on screen or not
+    await page.getByTestId('export-menu').click()
+    const [mdDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-md').click()])
+    const md = readFileSync((await mdDownload.path())!, 'utf8')
+    for (const n of [1, 2, pairs / 2, pairs])
+      expect(md).toContain(`Seeded question number ${n} about`)
+    expect(md.match(/^## Assistant$/gm)?.length).toBe(pairs)
     expect(errors).toEqual([])
     await context.close()
   })
