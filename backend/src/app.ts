@@ -12,6 +12,7 @@ import chatRoutes from './modules/chat/chat.routes.js'
 import conversationsRoutes from './modules/conversations/conversations.routes.js'
 import healthRoutes from './modules/health/health.routes.js'
 import limitsAdminRoutes from './modules/limits/limits.routes.js'
+import logsRoutes from './modules/logs/logs.routes.js'
 import modelsRoutes from './modules/models/models.routes.js'
 import quotasPlugin from './modules/quotas/quotas.plugin.js'
 import statsRoutes from './modules/stats/stats.routes.js'
@@ -95,6 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       admin.addHook('onRequest', admin.requireAdmin)
       await admin.register(adminUserRoutes)
       await admin.register(askLogRoutes)
+      await admin.register(logsRoutes)
       await admin.register(limitsAdminRoutes)
       await admin.register(statsRoutes)
     })
