@@ -9,13 +9,19 @@ import type {
   Limits,
   LimitsPatch,
   ListUsersQuery,
+  LogLine,
+  LogStreamEventMap,
+  LogStreamQuery,
   MemberSummaryList,
+  RecentLogs,
+  RecentLogsQuery,
   RevokedResponse,
   StatsQuery,
   StatsResponse,
   UpdateUserBody,
 } from '@cws/backend/contracts'
-import { http } from './http'
+import { createParser } from 'eventsource-parser'
+import { ApiError, http, networkError, rawRequest } from './http'
 
 // ── Members (`/api/admin/users`) ──
 
@@ -88,4 +94,62 @@ export function getMemberSummaries(ids: number[], signal?: AbortSignal): Promise
   if (!ids.length)
     return Promise.resolve({ items: [] })
   return http.get<MemberSummaryList>('/admin/stats/members', { query: { ids: ids.join(',') }, signal })
+}
+
+// ── Server log ──
+
+/** The newest server log lines (oldest first), optionally only those at `level` or above. */
+export function recentLogs(query: RecentLogsQuery, signal?: AbortSignal): Promise<RecentLogs> {
+  return http.get<RecentLogs>('/admin/logs/recent', { query: { ...query }, signal })
+}
+
+export interface LogStreamHandlers {
+  onLine: (line: LogLine) => void
+  /** The server skipped lines because this reader fell behind. */
+  onDropped?: (data: LogStreamEventMap['dropped']) => void
+  /** The stream is open (headers received). */
+  onOpen?: () => void
+}
+
+/**
+ * Follows `GET /api/admin/logs/stream` until `signal` aborts (rejects with the AbortError) or the
+ * server ends it (throws ApiError STREAM_INTERRUPTED, so the caller can reconnect).
+ */
+export async function streamLogs(query: LogStreamQuery, handlers: LogStreamHandlers, signal: AbortSignal): Promise<never> {
+  const res = await rawRequest('GET', '/admin/logs/stream', { query: { ...query }, signal, headers: { Accept: 'text/event-stream' } })
+  if (!res.body)
+    throw new ApiError({ code: 'STREAM_INTERRUPTED', status: res.status, message: 'The response has no body' })
+  handlers.onOpen?.()
+  const parser = createParser({
+    onEvent(msg) {
+      try {
+        if (msg.event === 'log')
+          handlers.onLine(JSON.parse(msg.data) as LogLine)
+        else if (msg.event === 'dropped')
+          handlers.onDropped?.(JSON.parse(msg.data) as LogStreamEventMap['dropped'])
+      }
+      catch {
+        // A malformed frame is skipped; the next one is independent.
+      }
+    },
+  })
+  const reader = res.body.getReader()
+  const decoder = new TextDecoder()
+  try {
+    while (true) {
+      const { value, done } = await reader.read()
+      if (done)
+        break
+      parser.feed(decoder.decode(value, { stream: true }))
+    }
+  }
+  catch (err) {
+    if (signal.aborted || (err instanceof DOMException && err.name === 'AbortError'))
+      throw err
+    throw networkError(err)
+  }
+  finally {
+    reader.releaseLock()
+  }
+  throw new ApiError({ code: 'STREAM_INTERRUPTED', status: res.status, message: 'The log stream ended' })
 }
