@@ -55,7 +55,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
   beforeAll(async () => {
     const configFile = path.join(mkdtempSync(path.join(tmpdir(), 'cws-e2e-config-')), 'config.yaml')
     writeFileSync(configFile, JSON.stringify({ upstreams: UPSTREAMS, limits: { timezone: 'Europe/Berlin' } }))
-    server = await startServer({ CWS_CONFIG: configFile })
+    // info: the server log page shows each request's lines.
+    server = await startServer({ CWS_CONFIG: configFile, CWS_LOG__LEVEL: 'info' })
     browser = await launchBrowser()
   })
   afterAll(async () => {
@@ -213,6 +214,37 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
     await phone.page.goto('/admin/asks')
     await phone.page.getByText(NEW_MEMBER.username, { exact: true }).first().waitFor()
     await screenshot(phone.page, 'admin-asks-phone-en')
+    expect(pageErrors(phone.errors)).toEqual([])
+    await phone.context.close()
+  })
+
+  it('the server log shows recent lines, then live ones as requests arrive; in light, dark and on a phone', async () => {
+    const light = await adminPage()
+    await light.page.goto('/admin/logs')
+    const lines = light.page.getByTestId('log-line')
+    await lines.first().waitFor()
+    await light.page.getByTestId('logs-status').getByText('Live').waitFor()
+    const before = await lines.count()
+    const res = await fetch(`${server.url}/api/health?from=e2e-live-log`)
+    expect(res.status).toBe(200)
+    await light.page.getByTestId('logs-lines').getByText('e2e-live-log').first().waitFor()
+    expect(await lines.count()).toBeGreaterThan(before)
+    expect(await light.page.getByTestId('logs-lines').textContent()).not.toContain(ADMIN.password)
+    await screenshot(light.page, 'admin-logs-light-en')
+    expect(pageErrors(light.errors)).toEqual([])
+    await light.context.close()
+
+    const dark = await adminPage({ colorScheme: 'dark', locale: 'zh-CN' })
+    await dark.page.goto('/admin/logs')
+    await dark.page.getByTestId('log-line').first().waitFor()
+    await screenshot(dark.page, 'admin-logs-dark-zh-CN')
+    expect(pageErrors(dark.errors)).toEqual([])
+    await dark.context.close()
+
+    const phone = await adminPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true })
+    await phone.page.goto('/admin/logs')
+    await phone.page.getByTestId('log-line').first().waitFor()
+    await screenshot(phone.page, 'admin-logs-phone-en')
     expect(pageErrors(phone.errors)).toEqual([])
     await phone.context.close()
   })
