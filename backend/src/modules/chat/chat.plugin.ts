@@ -1,18 +1,13 @@
-import type { QuotaGate } from '../quotas/quota.types.js'
 import type { ChatService } from './chat.service.js'
 import fp from 'fastify-plugin'
-import { sqlOf } from '../../db/client.js'
 import { createChatRepository } from './chat.repository.js'
 import { ChatService as Service } from './chat.service.js'
 import { Checkpointer } from './checkpointer.js'
-import { createOpenGate } from './open-gate.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The chat engine: queues, running asks, stop. */
     chat: ChatService
-    /** Admission, commit and refund of asks (the limits module's gate, or the open gate). */
-    quotaGate: QuotaGate
   }
 }
 
@@ -22,9 +17,6 @@ declare module 'fastify' {
  * are cut and stored before the database closes.
  */
 export default fp(async (app) => {
-  // The limits module's gate when it is registered (before this plugin); else admit everyone.
-  if (!app.hasDecorator('quotaGate'))
-    app.decorate('quotaGate', createOpenGate(fn => sqlOf(app.db).write(fn)))
   const repo = createChatRepository(app.db)
   const recovered = await repo.recoverInterrupted(app.now())
   if (recovered.messages || recovered.asks)
@@ -43,4 +35,4 @@ export default fp(async (app) => {
   app.addHook('preClose', async () => {
     await chat.shutdown()
   })
-}, { name: 'chat', dependencies: ['db', 'providers'] })
+}, { name: 'chat', dependencies: ['db', 'providers', 'quotas'] })
