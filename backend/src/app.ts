@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
 import pino from 'pino'
 import { LogRing } from './lib/logger.js'
+import { OneLineRequestLog } from './lib/request-log.js'
 import askLogRoutes from './modules/asklog/asklog.routes.js'
 import { loginRoutes, sessionRoutes } from './modules/auth/auth.routes.js'
 import chatPlugin from './modules/chat/chat.plugin.js'
@@ -54,6 +55,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config } = opts
   const app = Fastify({
     loggerInstance: opts.logger ?? silentLogger(),
+    logController: new OneLineRequestLog(),
     trustProxy: config.server.trust_proxy,
     bodyLimit: config.server.body_limit,
     onProtoPoisoning: 'error',
@@ -67,7 +69,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('logRing', opts.logRing ?? new LogRing())
   app.decorate('now', opts.now ?? (() => new Date()))
 
-  // External plugins (helmet + the JSON-only / same-origin guard on mutating /api routes)
+  // External plugins (security headers + the JSON-only / same-origin guard on mutating /api routes)
   await app.register(routePolicy)
   await app.register(errorsPlugin)
   await app.register(securityPlugin)

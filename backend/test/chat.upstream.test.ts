@@ -321,6 +321,31 @@ describe('chat against the fake upstream', () => {
       }
     })
 
+    it('sends answer text in fewer, merged deltas (chat.stream_coalesce_ms), the first piece at once; 0 sends every piece', async () => {
+      // 30 pieces 5 ms apart: with the default 40 ms the member gets a handful of deltas, in order.
+      const prompt = '[[fake: answerChars=300, chunks=30, gapMs=5]] coalesce'
+      const s = await open(t.base, alice, { model: 'gpt', content: prompt })
+      expect((await s.last()).event).toBe('done')
+      const deltas = s.events.filter(e => e.event === 'delta').map(e => (e.event === 'delta' ? e.data.text : ''))
+      expect(s.text).toHaveLength(300)
+      expect(deltas[0]).toHaveLength(10) // the first piece, not held back
+      expect(deltas.length).toBeGreaterThanOrEqual(2)
+      expect(deltas.length).toBeLessThan(15)
+      expect((await message(s.accepted.assistantMessageId)).content).toBe(s.text)
+
+      const each = await startApp({ chat: { ping_seconds: 600, stream_coalesce_ms: 0 }, upstreams: [{ id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, api_key: fake.apiKey, models: [{ key: 'gpt', name: 'GPT', slug: 'gpt-4o-mini' }] }] })
+      try {
+        const [x] = await members(each.app, ['x']) as [TestSession]
+        const s0 = await open(each.base, x, { model: 'gpt', content: prompt })
+        expect((await s0.last()).event).toBe('done')
+        expect(s0.events.filter(e => e.event === 'delta')).toHaveLength(30)
+        expect(s0.text).toBe(s.text)
+      }
+      finally {
+        await each.close()
+      }
+    })
+
     it('continue goes on with an answer cut by length, appending to the same message', async () => {
       const s1 = await open(t.base, bob, { model: 'gpt', content: '[[fake: finish=length, answer=The beginning]] tell me' })
       expect(await s1.last()).toMatchObject({ event: 'done', data: { finishReason: 'length' } })

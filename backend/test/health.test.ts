@@ -25,11 +25,12 @@ describe('health, SPA fallback and JSON 404', () => {
     expect(typeof body.uptimeSeconds).toBe('number')
   })
 
-  it('runs SQLite in WAL mode with busy_timeout and foreign keys', async () => {
+  it('runs SQLite in WAL mode with busy_timeout, foreign keys and in-memory temp storage', async () => {
     const p = await readPragmas(t.app.db)
     expect(p.journalMode.toLowerCase()).toBe('wal')
     expect(p.busyTimeout).toBeGreaterThanOrEqual(5000)
     expect(p.foreignKeys).toBe(1)
+    expect(p.tempStore).toBe(2) // MEMORY: savepoint journals never go to a temp file
   })
 
   it('serves index.html with no-store for unknown app paths (history fallback)', async () => {

@@ -137,8 +137,10 @@ describe('admin server log with the real logger', () => {
       expect(res.statusCode).toBe(200)
       const items = res.json().items as Array<Record<string, unknown>>
       expect(items.find(l => l.msg === 'real-warning')).toMatchObject({ level: 'warn', note: 'kept' })
-      // Fastify's own request lines carry the request id.
-      expect(items.some(l => l.msg === 'incoming request' && typeof l.reqId === 'string')).toBe(true)
+      // One line per request, when it ends: the request id, method, url, status and time.
+      const line = items.find(l => l.msg === 'request completed' && (l.req as { url?: string } | undefined)?.url === '/api/auth/login')
+      expect(line).toMatchObject({ reqId: expect.any(String), req: { method: 'POST' }, res: { statusCode: 200 }, responseTime: expect.any(Number) })
+      expect(items.some(l => l.msg === 'incoming request')).toBe(false)
       expect(res.body).not.toContain('hunter')
       expect(res.body).not.toContain(ADMIN.password)
     }

@@ -91,6 +91,8 @@ export const ConfigSchema = T.Object({
     queue_max_wait_seconds: T.Integer({ minimum: 1, maximum: 86_400, default: 600 }),
     /** Seconds between SSE keep-alive comments. */
     ping_seconds: T.Integer({ minimum: 1, maximum: 600, default: 15 }),
+    /** Answer text arriving within this many ms of the last write is sent together (0 = every piece at once). */
+    stream_coalesce_ms: T.Integer({ minimum: 0, maximum: 1000, default: 40 }),
   }, { additionalProperties: false, default: {} }),
   limits: T.Object({
     /** Time zone in which members' daily time slots are read (IANA name). */

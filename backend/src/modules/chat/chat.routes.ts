@@ -22,7 +22,7 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     const run = await app.chat.prepare(req.user!.id, req.body as ChatBody)
     reply.hijack()
-    const sse = new SseStream(reply.raw, { pingMs: app.config.chat.ping_seconds * 1000 })
+    const sse = new SseStream(reply.raw, { pingMs: app.config.chat.ping_seconds * 1000, coalesceMs: app.config.chat.stream_coalesce_ms })
     sse.onClientClose(() => run.stop('disconnect'))
     // Keep the headers prepared so far (security headers), then the stream's own.
     sse.open({ ...reply.getHeaders() as OutgoingHttpHeaders, 'X-Request-Id': run.requestId })

@@ -1,6 +1,8 @@
 /** A short conversation title from a question's first words, for upstreams that do not make one. */
 export function shortTitle(question: string, maxWords = 6, maxChars = 48): string {
+  // Only the beginning matters: a 32,000-character question is not split whole.
   const words = question
+    .slice(0, 64 * maxChars)
     .replace(/[`*_#>[\]()!|$\\]/g, ' ')
     .split(/\s+/)
     .filter(Boolean)
