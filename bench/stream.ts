@@ -5,14 +5,14 @@
  *
  *   - extra time to first token added by our server vs. calling the fake upstream directly:
  *     one stream at a time (p50) and 200 at once (p50/p99: the first burst after start, and the
- *     steady state over several more bursts); both sides measured in the same run, interleaved,
+ *     steady state: bursts after some more to warm up the JIT); both sides measured in the same run, interleaved,
  *     so the noisy machine affects both alike;
  *   - 1000 concurrent streams held open (every one received text; 0 errors);
  *   - server RSS per open stream.
  *
- * Prints one line per figure. Env: BENCH_SINGLE (default 100), BENCH_CONCURRENT (200), BENCH_BURSTS (4
- * bursts after the first, pooled), BENCH_HOLD (1000), BENCH_CPU_PROF (a directory: profile the server
- * and print each burst's time window for bench/cpu-profile.ts).
+ * Prints one line per figure. Env: BENCH_SINGLE (default 100), BENCH_CONCURRENT (200),
+ * BENCH_WARMUP_BURSTS (5 unmeasured bursts after the first), BENCH_BURSTS (5 measured bursts, pooled), BENCH_HOLD (1000), BENCH_CPU_PROF (a directory: profile the server
+ * and print each burst's time window for bench/cpu-profile.ts), BENCH_SERVER_FLAGS (node flags for the server).
  */
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
@@ -47,7 +47,8 @@ const UPSTREAMS = 16
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 100)
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 200)
 const HOLD = Number(process.env.BENCH_HOLD ?? 1000)
-const BURSTS = Number(process.env.BENCH_BURSTS ?? 4)
+const WARMUP_BURSTS = Number(process.env.BENCH_WARMUP_BURSTS ?? 5)
+const BURSTS = Number(process.env.BENCH_BURSTS ?? 5)
 const MEMBERS = 10
 
 const dispatcher = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 300_000 })
@@ -154,6 +155,12 @@ function pct(values: number[], p: number): number {
 }
 const ms = (v: number) => `${v.toFixed(1)} ms`
 
+/** CPU time (user + system) a process has used so far, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return Number(m?.[1] ?? 0)
@@ -183,7 +190,7 @@ async function main(): Promise<void> {
     // The built server, as `pnpm start` and the container run it (tsx adds a helper call per function it creates).
     if (!existsSync(path.join(backendDir, 'dist/server.js')))
       throw new Error('backend/dist/server.js is missing: run `pnpm build` first')
-    const server = start(['dist/server.js'], { CWS_CONFIG: path.join(dir, 'config.yaml'), CWS_DATA_DIR: path.join(dir, 'data'), NODE_ENV: 'production' }, process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
+    const server = start(['dist/server.js'], { CWS_CONFIG: path.join(dir, 'config.yaml'), CWS_DATA_DIR: path.join(dir, 'data'), NODE_ENV: 'production' }, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])])
     await waitUp(`${FAKE}/__stats`)
     await waitUp(`${BASE}/api/health`)
 
@@ -225,17 +232,19 @@ async function main(): Promise<void> {
 
     // 2. 200 at once, each side separately: the first burst after start (cold: JIT, connection
     //    pools, heap), then BURSTS more (steady state), pooled; a pause between bursts.
-    const burst = async (): Promise<{ d: number[], o: number[] }> => {
+    const burst = async (): Promise<{ d: number[], o: number[], cpu: number }> => {
       const dN = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => direct(i)))
       const w0 = process.hrtime.bigint()
+      const c0 = cpuMs(server.pid!)
       const oN = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => ours(i, token(i))))
+      const cpu = cpuMs(server.pid!) - c0
       // Monotonic window of the burst through us, in µs (the clock of --cpu-prof's timestamps).
       if (process.env.BENCH_CPU_PROF)
         console.error(`burst window us: ${w0 / 1000n} ${process.hrtime.bigint() / 1000n}`)
       const bad = [...dN, ...oN].filter(r => !r.ok)
       if (bad.length)
         throw new Error(`concurrent: ${bad.length} failed, e.g. ${bad[0]!.error}`)
-      return { d: dN.map(r => r.ttftMs), o: oN.map(r => r.ttftMs) }
+      return { d: dN.map(r => r.ttftMs), o: oN.map(r => r.ttftMs), cpu }
     }
     const report = (label: string, d: number[], o: number[], extra = ''): void => {
       for (const p of [50, 99])
@@ -243,18 +252,29 @@ async function main(): Promise<void> {
     }
     const cold = await burst()
     report('first burst after start', cold.d, cold.o)
+    // The JIT keeps optimizing for a while (the server's CPU per burst falls for ~5 bursts): warm up
+    // before measuring the steady state.
+    const warmCpu: number[] = []
+    for (let b = 0; b < WARMUP_BURSTS; b++) {
+      await new Promise(r => setTimeout(r, 500))
+      warmCpu.push((await burst()).cpu)
+    }
     const dv: number[] = []
     const ov: number[] = []
     const perBurst: string[] = []
+    const cpus: number[] = []
     for (let b = 0; b < BURSTS; b++) {
       await new Promise(r => setTimeout(r, 1000))
-      const { d, o } = await burst()
+      const { d, o, cpu } = await burst()
+      cpus.push(cpu)
       perBurst.push(ms(pct(o, 99) - pct(d, 99)))
       dv.push(...d)
       ov.push(...o)
     }
     if (BURSTS > 0)
-      report(`steady state (${BURSTS} more bursts pooled)`, dv, ov, `; p99 overhead of each burst: ${perBurst.join(', ')}`)
+      report(`steady state (${BURSTS} bursts after ${WARMUP_BURSTS} more to warm up, pooled)`, dv, ov, `; p99 overhead of each burst: ${perBurst.join(', ')}`)
+    const perAsk = (c: number[]): string => `${(c.reduce((a, b) => a + b, 0) / Math.max(1, c.length) / CONCURRENT).toFixed(2)} ms`
+    console.log(`server cpu per burst of ${CONCURRENT} asks: first ${cold.cpu.toFixed(0)} ms; warm-up ${warmCpu.map(c => c.toFixed(0)).join(', ')} ms; measured ${cpus.map(c => c.toFixed(0)).join(', ')} ms; per ask: first burst ${perAsk([cold.cpu])}, steady state ${perAsk(cpus)}`)
 
     // 3. Hold 1000 streams open at once (long, slowly paced answers), then measure memory.
     await new Promise(r => setTimeout(r, 2000))
