@@ -87,6 +87,27 @@ describe('session tokens', () => {
     expect((await me({ authorization: `Bearer ${token}` })).statusCode).toBe(401)
   })
 
+  it('refuses a token once exp passes even after it was accepted (verified tokens are remembered only until exp)', async () => {
+    let now = Date.now()
+    const clocked = await buildTestApp({ auth: { jwt_secret: SECRET } }, { now: () => new Date(now) })
+    try {
+      const m = await createUser(clocked.app, { username: 'tok-clock' })
+      const s = await loginAs(clocked.app, 'tok-clock', m.password)
+      // The real session, with an exp 60 s from now (the session itself lives for days).
+      const short = forge({ alg: 'HS256', typ: 'JWT' }, { ...claims(s.token), exp: Math.floor(now / 1000) + 60 }, SECRET)
+      const get = () => clocked.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${short}` } })
+      expect((await get()).statusCode).toBe(200)
+      expect((await get()).statusCode).toBe(200)
+      now += 61_000
+      expect((await get()).statusCode).toBe(401)
+      // The session is still alive: the login token works.
+      expect((await clocked.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).statusCode).toBe(200)
+    }
+    finally {
+      await clocked.close()
+    }
+  })
+
   it('refuses an Authorization header that is not Bearer', async () => {
     const res = await me({ authorization: `Basic ${Buffer.from('tok-member:member-pass-1234').toString('base64')}` })
     expect(res.statusCode).toBe(401)

@@ -40,7 +40,8 @@ export interface SqliteAdapterHandle {
 
 /** A Date as Prisma's better-sqlite3 adapter writes it (iso8601 format). */
 export function sqlDate(d: Date): string {
-  return d.toISOString().replace('Z', '+00:00')
+  const iso = d.toISOString() // always ends in Z
+  return `${iso.slice(0, -1)}+00:00`
 }
 
 function bind(v: SqlArg): string | number | bigint | null {

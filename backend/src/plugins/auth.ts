@@ -94,6 +94,31 @@ function banner(username: string, password: string): string {
 
 const UNAUTHORIZED = 'Log in to continue.'
 
+/**
+ * Tokens whose signature and claims were verified, by their exact text, until their `exp`: a
+ * member's stream of requests skips the HMAC (the session row is still checked every time, so a
+ * revoked session fails at once). Bounded; the oldest entry goes first.
+ */
+class VerifiedTokens {
+  private readonly byToken = new Map<string, TokenClaims>()
+  constructor(private readonly max: number) {}
+
+  get(token: string, nowMs: number): TokenClaims | undefined {
+    const claims = this.byToken.get(token)
+    if (claims && claims.exp * 1000 <= nowMs) {
+      this.byToken.delete(token)
+      return undefined
+    }
+    return claims
+  }
+
+  set(token: string, claims: TokenClaims): void {
+    if (this.byToken.size >= this.max)
+      this.byToken.delete(this.byToken.keys().next().value!)
+    this.byToken.set(token, claims)
+  }
+}
+
 export default fp(async (app) => {
   const { auth: cfg } = app.config
   const secret = loadJwtSecret(cfg.jwt_secret, app.dataDir)
@@ -102,9 +127,7 @@ export default fp(async (app) => {
   await app.register(fastifyJwt, {
     secret,
     sign: { algorithm: 'HS256' },
-    // Verified tokens are remembered (keyed by a hash of the token, until its `exp`, at most 10 min): a
-    // member's stream of requests skips the HMAC. The session row is still checked every time.
-    verify: { algorithms: ['HS256'], requiredClaims: ['exp', 'sub', 'sid'], cache: 2000, cacheTTL: 600_000 },
+    verify: { algorithms: ['HS256'], requiredClaims: ['exp', 'sub', 'sid'] },
   })
 
   const throttle = new LoginThrottle({ maxFailures: cfg.login_max_failures, windowMs: cfg.login_window_minutes * 60_000 })
@@ -143,21 +166,27 @@ export default fp(async (app) => {
     return cookie ? { token: cookie, fromCookie: true } : null
   }
 
+  const verified = new VerifiedTokens(2000)
+
   app.decorate('authenticate', async (req: FastifyRequest, reply: FastifyReply) => {
     const found = bearer(req)
     if (!found)
       throw new AppError('UNAUTHORIZED', UNAUTHORIZED)
     try {
-      let claims: TokenClaims
-      try {
-        claims = app.jwt.verify<TokenClaims>(found.token)
-      }
-      catch {
-        throw new AppError('UNAUTHORIZED', UNAUTHORIZED)
-      }
-      if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string' || !/^\d{1,15}$/.test(claims.sub)
-        || typeof claims.exp !== 'number' || claims.exp * 1000 <= app.now().getTime()) {
-        throw new AppError('UNAUTHORIZED', UNAUTHORIZED)
+      const nowMs = app.now().getTime()
+      let claims = verified.get(found.token, nowMs)
+      if (!claims) {
+        try {
+          claims = app.jwt.verify<TokenClaims>(found.token)
+        }
+        catch {
+          throw new AppError('UNAUTHORIZED', UNAUTHORIZED)
+        }
+        if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string' || !/^\d{1,15}$/.test(claims.sub)
+          || typeof claims.exp !== 'number' || claims.exp * 1000 <= nowMs) {
+          throw new AppError('UNAUTHORIZED', UNAUTHORIZED)
+        }
+        verified.set(found.token, claims)
       }
       const { user } = await sessions.resolve(claims.sid, Number(claims.sub))
       req.user = { id: user.id, username: user.username, role: user.role === 'admin' ? 'admin' : 'member', sessionId: claims.sid }

@@ -53,5 +53,9 @@ describe('shortTitle', () => {
     expect(shortTitle('## How do I *really* reverse a linked list in Rust without unsafe?')).toBe('How do I really reverse a')
     expect(shortTitle('   ')).toBe('New chat')
     expect(shortTitle('帮我写一首关于秋天的诗')).toBe('帮我写一首关于秋天的诗')
+    // At most 48 characters (emoji count as one), whole words; one overlong word is cut.
+    expect(shortTitle(`😀😀 ${'word '.repeat(3)}${'x'.repeat(40)}`)).toBe('😀😀 word word word')
+    expect(shortTitle('y'.repeat(60))).toBe(`Y${'y'.repeat(47)}`)
+    expect(shortTitle(`${'a '.repeat(20000)}`)).toBe('A a a a a a')
   })
 })

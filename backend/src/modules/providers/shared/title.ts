@@ -1,22 +1,35 @@
+const MARKDOWN = /[`*_#>[\]()!|$\\]/g
+const TRAILING = /[\s,.;:?!-]+$/
+
+/** Characters as people count them (code points), without building an array. */
+function codePoints(s: string): number {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xD800 && c <= 0xDBFF)
+      n--
+  }
+  return n
+}
+
 /** A short conversation title from a question's first words, for upstreams that do not make one. */
 export function shortTitle(question: string, maxWords = 6, maxChars = 48): string {
   // Only the beginning matters: a 32,000-character question is not split whole.
-  const words = question
-    .slice(0, 64 * maxChars)
-    .replace(/[`*_#>[\]()!|$\\]/g, ' ')
-    .split(/\s+/)
-    .filter(Boolean)
-  if (!words.length)
+  const cleaned = question.slice(0, 64 * maxChars).replace(MARKDOWN, ' ').trim()
+  if (!cleaned)
     return 'New chat'
+  const words = cleaned.split(/\s+/, maxWords)
   let title = ''
-  for (const w of words.slice(0, maxWords)) {
-    const next = title ? `${title} ${w}` : w
-    if ([...next].length > maxChars)
+  let length = 0
+  for (const w of words) {
+    const next = length ? length + 1 + codePoints(w) : codePoints(w)
+    if (next > maxChars)
       break
-    title = next
+    title = title ? `${title} ${w}` : w
+    length = next
   }
   if (!title)
     title = [...words[0]!].slice(0, maxChars).join('')
-  title = title.replace(/[\s,.;:?!-]+$/, '')
+  title = title.replace(TRAILING, '')
   return title ? title.charAt(0).toUpperCase() + title.slice(1) : 'New chat'
 }
