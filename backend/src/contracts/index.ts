@@ -1,4 +1,5 @@
 // Shared API types. The frontend imports these type-only through `@cws/backend/contracts`.
+export * from './admin-conversations.js'
 export * from './auth.js'
 export * from './chat.js'
 export * from './common.js'
