@@ -10,6 +10,7 @@ import askLogRoutes from './modules/asklog/asklog.routes.js'
 import { loginRoutes, sessionRoutes } from './modules/auth/auth.routes.js'
 import chatPlugin from './modules/chat/chat.plugin.js'
 import chatRoutes from './modules/chat/chat.routes.js'
+import adminConversationsRoutes from './modules/conversations/admin-conversations.routes.js'
 import conversationsRoutes from './modules/conversations/conversations.routes.js'
 import healthRoutes from './modules/health/health.routes.js'
 import limitsAdminRoutes from './modules/limits/limits.routes.js'
@@ -97,6 +98,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await user.register(async (admin) => {
       admin.addHook('onRequest', admin.requireAdmin)
       await admin.register(adminUserRoutes)
+      await admin.register(adminConversationsRoutes)
       await admin.register(askLogRoutes)
       await admin.register(logsRoutes)
       await admin.register(limitsAdminRoutes)

@@ -1,17 +1,23 @@
 import type { FastifyInstance } from 'fastify'
+import type { ConversationsService } from './conversations.service.js'
 import { errors } from '../../contracts/common.js'
 import { ConversationDetail, ConversationList, ConversationListQuery, ConversationParams, ConversationSummary, RenameConversationBody } from '../../contracts/conversations.js'
 import { createConversationsRepository } from './conversations.repository.js'
 import { createConversationsService } from './conversations.service.js'
 
-/** Own conversations. Register inside the authenticated scope, after the chat plugin. */
-export default async function conversationsRoutes(app: FastifyInstance): Promise<void> {
-  const service = createConversationsService({
+/** The conversations service on this app's database, providers and chat engine. */
+export function conversationsService(app: FastifyInstance): ConversationsService {
+  return createConversationsService({
     repo: createConversationsRepository(app.db),
     providers: app.providers,
     stopConversation: id => app.chat.stopConversation(id),
     logger: app.log.child({ module: 'conversations' }),
   })
+}
+
+/** Own conversations. Register inside the authenticated scope, after the chat plugin. */
+export default async function conversationsRoutes(app: FastifyInstance): Promise<void> {
+  const service = conversationsService(app)
 
   app.get('/api/conversations', {
     schema: { querystring: ConversationListQuery, response: { 200: ConversationList, ...errors(400, 401) } },

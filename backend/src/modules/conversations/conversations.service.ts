@@ -1,6 +1,7 @@
+import type { AdminConversationDetail, AdminConversationList, AdminConversationListQuery, AdminConversationPatch, AdminConversationSummary } from '../../contracts/admin-conversations.js'
 import type { ConversationDetail, ConversationList, ConversationListQuery, ConversationSummary, MessageView } from '../../contracts/conversations.js'
 import type { ProviderRegistry } from '../providers/registry.js'
-import type { ConversationsRepository } from './conversations.repository.js'
+import type { ConversationsRepository, ListPage } from './conversations.repository.js'
 import { AppError } from '../../lib/errors.js'
 
 export interface ConversationsServiceDeps {
@@ -12,6 +13,9 @@ export interface ConversationsServiceDeps {
 }
 
 interface SummaryRow { id: string, title: string, model: string, createdAt: Date, updatedAt: Date }
+interface AdminRow extends SummaryRow { upstreamId: string, user: { id: number, username: string, nickname: string }, _count: { messages: number } }
+interface MessageRow { id: string, parentId: string | null, role: string, content: string, status: string, model: string, finishReason: string | null, errorCode: string | null, createdAt: Date, updatedAt: Date }
+interface UpstreamRef { id: string, upstreamId: string, upstreamConversationId: string | null }
 
 function summary(c: SummaryRow): ConversationSummary {
   return {
@@ -20,6 +24,25 @@ function summary(c: SummaryRow): ConversationSummary {
     model: c.model,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
+  }
+}
+
+function adminSummary(c: AdminRow): AdminConversationSummary {
+  return { ...summary(c), upstreamId: c.upstreamId, owner: { ...c.user }, messageCount: c._count.messages }
+}
+
+function messageView(m: MessageRow): MessageView {
+  return {
+    id: m.id,
+    parentId: m.parentId,
+    role: m.role as MessageView['role'],
+    content: m.content,
+    status: m.status as MessageView['status'],
+    model: m.model,
+    finishReason: m.finishReason,
+    errorCode: m.errorCode,
+    createdAt: m.createdAt.toISOString(),
+    updatedAt: m.updatedAt.toISOString(),
   }
 }
 
@@ -38,70 +61,103 @@ function decodeCursor(cursor: string): { updatedAt: Date, id: string } {
   throw new AppError('BAD_REQUEST', 'query.cursor: not a cursor from this API')
 }
 
+/** `cursor` wins over `page`; `limit` defaults to 20. */
+function pageOf(q: { cursor?: string, page?: number, limit?: number }): ListPage {
+  const limit = q.limit ?? 20
+  const after = q.cursor ? decodeCursor(q.cursor) : undefined
+  return { limit, after, skip: !after && q.page ? (q.page - 1) * limit : undefined }
+}
+
+/** The page of `items` (fetched with one extra row) and the cursor after it. */
+function paged<R extends SummaryRow, V>(items: R[], limit: number, view: (r: R) => V): { items: V[], nextCursor: string | null } {
+  const page = items.slice(0, limit)
+  return { items: page.map(view), nextCursor: items.length > limit ? encodeCursor(page.at(-1)!) : null }
+}
+
 const NOT_FOUND = 'No such conversation.'
 
-/** Members' own conversations. Another member's conversation is NOT_FOUND, never FORBIDDEN. */
+/**
+ * Conversations: a member's own (another member's is NOT_FOUND, never FORBIDDEN), and everyone's for
+ * the admin (`…Any` methods; the admin routes only).
+ */
 export function createConversationsService(deps: ConversationsServiceDeps) {
   const { repo } = deps
+
+  async function found<T>(row: Promise<T | null>): Promise<T> {
+    const c = await row
+    if (!c)
+      throw new AppError('NOT_FOUND', NOT_FOUND)
+    return c
+  }
+
+  /** ChatGPT web: keep the upstream title in step (best effort), so it never comes back on a sync. */
+  function renameUpstream(c: UpstreamRef, title: string): void {
+    const provider = deps.providers.get(c.upstreamId)
+    if (c.upstreamConversationId && provider?.rename)
+      provider.rename(c.upstreamConversationId, title).catch(err => deps.logger.warn({ err, conversationId: c.id }, 'upstream rename failed'))
+  }
+
+  /** Deletes locally (stopping any answer being written), then hides it upstream (ChatGPT web, best effort). */
+  async function remove(c: UpstreamRef): Promise<void> {
+    await deps.stopConversation(c.id)
+    await repo.delete(c.id)
+    const provider = deps.providers.get(c.upstreamId)
+    if (c.upstreamConversationId && provider?.hide)
+      provider.hide(c.upstreamConversationId).catch(err => deps.logger.warn({ err, conversationId: c.id }, 'hiding the conversation upstream failed'))
+  }
+
   return {
     async list(userId: number, q: ConversationListQuery): Promise<ConversationList> {
-      const limit = q.limit ?? 20
-      const after = q.cursor ? decodeCursor(q.cursor) : undefined
-      const skip = !after && q.page ? (q.page - 1) * limit : undefined
-      const { items, total } = await repo.list(userId, { limit, skip, after })
-      const page = items.slice(0, limit)
-      return {
-        items: page.map(summary),
-        nextCursor: items.length > limit ? encodeCursor(page.at(-1)!) : null,
-        total,
-      }
+      const page = pageOf(q)
+      const { items, total } = await repo.list(userId, page)
+      return { ...paged(items, page.limit, summary), total }
     },
 
     async get(userId: number, id: string): Promise<ConversationDetail> {
-      const c = await repo.get(id, userId)
-      if (!c)
-        throw new AppError('NOT_FOUND', NOT_FOUND)
-      return {
-        ...summary(c),
-        messages: c.messages.map(m => ({
-          id: m.id,
-          parentId: m.parentId,
-          role: m.role as MessageView['role'],
-          content: m.content,
-          status: m.status as MessageView['status'],
-          model: m.model,
-          finishReason: m.finishReason,
-          errorCode: m.errorCode,
-          createdAt: m.createdAt.toISOString(),
-          updatedAt: m.updatedAt.toISOString(),
-        })),
-      }
+      const c = await found(repo.get(id, userId))
+      return { ...summary(c), messages: c.messages.map(messageView) }
     },
 
     async rename(userId: number, id: string, title: string): Promise<ConversationSummary> {
-      const c = await repo.find(id, userId)
-      if (!c)
-        throw new AppError('NOT_FOUND', NOT_FOUND)
+      const c = await found(repo.find(id, userId))
       const updated = await repo.rename(id, title.trim() || c.title)
-      // ChatGPT web: keep the upstream title in step (best effort), so it never comes back on a sync.
-      const provider = deps.providers.get(c.upstreamId)
-      if (c.upstreamConversationId && provider?.rename) {
-        provider.rename(c.upstreamConversationId, updated.title).catch(err => deps.logger.warn({ err, conversationId: id }, 'upstream rename failed'))
-      }
+      renameUpstream(c, updated.title)
       return summary(updated)
     },
 
-    /** Deletes locally (stopping any answer being written), then hides it upstream (ChatGPT web, best effort). */
     async delete(userId: number, id: string): Promise<void> {
-      const c = await repo.find(id, userId)
-      if (!c)
-        throw new AppError('NOT_FOUND', NOT_FOUND)
-      await deps.stopConversation(id)
-      await repo.delete(id)
-      const provider = deps.providers.get(c.upstreamId)
-      if (c.upstreamConversationId && provider?.hide) {
-        provider.hide(c.upstreamConversationId).catch(err => deps.logger.warn({ err, conversationId: id }, 'hiding the conversation upstream failed'))
+      await remove(await found(repo.find(id, userId)))
+    },
+
+    /** Everyone's conversations, newest first; by member and by title. */
+    async listAny(q: AdminConversationListQuery): Promise<AdminConversationList> {
+      const page = pageOf(q)
+      const { items, total } = await repo.listAll({ userId: q.userId, titleContains: q.q?.trim() || undefined }, page)
+      return { ...paged(items, page.limit, adminSummary), total }
+    },
+
+    async getAny(id: string): Promise<AdminConversationDetail> {
+      const c = await found(repo.get(id))
+      return { ...adminSummary(c), messages: c.messages.map(messageView) }
+    },
+
+    /** Rename and/or give to another member; an unknown member is NOT_FOUND (nothing changes). */
+    async updateAny(id: string, patch: AdminConversationPatch): Promise<AdminConversationSummary> {
+      const c = await found(repo.find(id))
+      if (patch.ownerId !== undefined && !(await repo.userExists(patch.ownerId)))
+        throw new AppError('NOT_FOUND', 'No such user.')
+      const title = patch.title?.trim()
+      if (title && title !== c.title) {
+        await repo.rename(id, title)
+        renameUpstream(c, title)
       }
+      if (patch.ownerId !== undefined)
+        await repo.setOwner(id, patch.ownerId)
+      return adminSummary(await found(repo.summaryForAdmin(id)))
+    },
+
+    async deleteAny(id: string): Promise<void> {
+      await remove(await found(repo.find(id)))
     },
   }
 }
