@@ -17,6 +17,8 @@ import limitsAdminRoutes from './modules/limits/limits.routes.js'
 import logsRoutes from './modules/logs/logs.routes.js'
 import modelsRoutes from './modules/models/models.routes.js'
 import quotasPlugin from './modules/quotas/quotas.plugin.js'
+import settingsPlugin from './modules/settings/settings.plugin.js'
+import settingsRoutes from './modules/settings/settings.routes.js'
 import statsRoutes from './modules/stats/stats.routes.js'
 import statusRoutes from './modules/status/status.routes.js'
 import adminUserRoutes from './modules/users/admin-users.routes.js'
@@ -82,6 +84,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(quotasPlugin)
   // The chat engine, after the quota gate it calls (without one it admits everyone).
   await app.register(chatPlugin)
+  // The upstreams saved from the dashboard, if any, replace the configured ones before anyone asks.
+  await app.register(settingsPlugin)
 
   // Routes. Public ones first; everything else inside the authenticated scope (plugins/auth.ts).
   await app.register(healthRoutes)
@@ -103,6 +107,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await admin.register(logsRoutes)
       await admin.register(limitsAdminRoutes)
       await admin.register(statsRoutes)
+      await admin.register(settingsRoutes)
     })
   })
 

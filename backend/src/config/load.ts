@@ -234,7 +234,12 @@ function checkUpstreams(config: Config): void {
 
 /** The upstreams in effect: the configured ones, or the demo upstream when none is configured. */
 export function effectiveUpstreams(config: Config): UpstreamConfig[] {
-  const list = config.upstreams.length ? config.upstreams : [DEMO_UPSTREAM]
+  return withUpstreamDefaults(config.upstreams)
+}
+
+/** `list` with every default filled in; the demo upstream when `list` is empty. */
+export function withUpstreamDefaults(upstreams: UpstreamConfig[]): UpstreamConfig[] {
+  const list = upstreams.length ? upstreams : [DEMO_UPSTREAM]
   return list.map(u => ({
     ...u,
     concurrency: u.concurrency ?? (u.type === 'chatgpt-web' ? 1 : u.type === 'openai' ? 4 : 2),

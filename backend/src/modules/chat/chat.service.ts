@@ -664,6 +664,24 @@ export class ChatService {
   }
 
   /** Stops whatever is being written in a conversation (before it is deleted); waits until it has ended. */
+  /**
+   * The upstreams changed (settings hot-reload): a removed upstream's waiting asks end with
+   * UPSTREAM_UNAVAILABLE (its running ones finish); a new `concurrency` applies to waiting asks now.
+   */
+  upstreamsChanged(upstreams: UpstreamConfig[]): void {
+    const byId = new Map(upstreams.map(u => [u.id, u]))
+    for (const [id, q] of this.queues) {
+      const u = byId.get(id)
+      if (!u) {
+        q.close(new AppError('UPSTREAM_UNAVAILABLE', 'The administrator removed this upstream; ask again with another model.'))
+        this.queues.delete(id)
+      }
+      else if (q.stats().concurrency !== (u.concurrency ?? 1)) {
+        q.setConcurrency(u.concurrency ?? 1)
+      }
+    }
+  }
+
   async stopConversation(conversationId: string): Promise<void> {
     const runs = [...this.runs.values()].filter(r => r.conversationId === conversationId)
     for (const r of runs) r.stop('stop')

@@ -1,0 +1,24 @@
+import type { UpstreamSettingsService } from './upstream-settings.js'
+import fp from 'fastify-plugin'
+import { createSettingsRepository } from './settings.repository.js'
+import { createUpstreamSettings } from './upstream-settings.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The upstreams in effect: the config's, or the list saved from the dashboard (hot-reloaded). */
+    upstreamSettings: UpstreamSettingsService
+  }
+}
+
+/** Loads the upstreams saved from the dashboard (if any) over the configured ones, before anyone asks. */
+export default fp(async (app) => {
+  const settings = createUpstreamSettings({
+    repo: createSettingsRepository(app.db),
+    providers: app.providers,
+    config: app.config,
+    onApplied: upstreams => app.chat.upstreamsChanged(upstreams),
+    logger: app.log.child({ module: 'settings' }),
+  })
+  await settings.load()
+  app.decorate('upstreamSettings', settings)
+}, { name: 'settings', dependencies: ['db', 'providers', 'chat'] })
