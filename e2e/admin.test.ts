@@ -1,11 +1,11 @@
 import type { Browser, Page } from 'playwright-core'
 import type { RunningServer } from './support/server'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
-import { ADMIN, apiLogin, startServer } from './support/server'
+import { ADMIN, apiLogin, createUser, startServer } from './support/server'
 
 const UPSTREAMS = [{
   id: 'demo',
@@ -15,6 +15,28 @@ const UPSTREAMS = [{
   models: [{ key: 'demo', name: 'Demo', slug: 'demo' }, { key: 'demo-pro', name: 'Demo Pro', slug: 'demo-pro' }],
 }]
 const NEW_MEMBER = { username: 'noah', nickname: 'Noah Park' }
+/** Two members for the conversations section: Ava's question is read, given to Liam, then deleted. */
+const AVA = { username: 'ava', nickname: 'Ava Lin', password: 'e2e-Ava-Pass-3f81c2' }
+const LIAM = { username: 'liam', password: 'e2e-Liam-Pass-90d4e7' }
+const AVA_QUESTION = 'How do I compute a moving average of my monthly sales?'
+const LIAM_QUESTION = 'Plan a rainy weekend in Kyoto'
+
+interface ConversationRow { id: string, title: string, owner: { id: number, username: string, nickname: string } }
+
+/** Asks through the real server as `member` (POST /api/chat, the answer streamed to the end); returns the conversation id. */
+async function askAs(baseUrl: string, member: { username: string, password: string }, content: string): Promise<string> {
+  const cookie = await apiLogin(baseUrl, member.username, member.password)
+  const res = await fetch(`${baseUrl}/api/chat`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Cookie': cookie },
+    body: JSON.stringify({ model: 'demo', content }),
+  })
+  const text = await res.text()
+  if (res.status !== 200 || !/^event: done$/m.test(text))
+    throw new Error(`the ask of ${member.username} did not finish: ${res.status} ${text.slice(-500)}`)
+  const accepted = /^event: accepted\ndata: (.+)$/m.exec(text)
+  return (JSON.parse(accepted![1]!) as { conversationId: string }).conversationId
+}
 
 /**
  * Console errors that are the page's fault. Chromium logs `net::ERR_NETWORK_CHANGED` when the host's
@@ -46,10 +68,16 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
     return p
   }
 
+  const apiAs = async (method: string, pathname: string, body?: unknown): Promise<Response> => {
+    const cookie = await apiLogin(server.url, ADMIN.username, ADMIN.password)
+    return fetch(`${server.url}${pathname}`, { method, headers: { Cookie: cookie, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined })
+  }
+
   /** Picks an option of the naive-ui select inside `scope`. */
   async function choose(page: Page, scope: string, option: string): Promise<void> {
     await page.locator(`${scope} .n-base-selection`).first().click()
-    await page.locator('.n-base-select-option', { hasText: option }).first().click()
+    // Visible only: a select that was opened before keeps its (hidden) menu in the page.
+    await page.locator('.n-base-select-option', { hasText: option }).filter({ visible: true }).first().click()
   }
 
   beforeAll(async () => {
@@ -245,6 +273,130 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
     await phone.page.goto('/admin/logs')
     await phone.page.getByTestId('log-line').first().waitFor()
     await screenshot(phone.page, 'admin-logs-phone-en')
+    expect(pageErrors(phone.errors)).toEqual([])
+    await phone.context.close()
+  })
+
+  it('conversations: every member\'s, filtered by member and title, read, given to another member, deleted; light, dark zh-CN and phone', async () => {
+    await createUser(server.url, AVA)
+    await createUser(server.url, LIAM)
+    const avaId = await askAs(server.url, AVA, AVA_QUESTION)
+    const liamId = await askAs(server.url, LIAM, LIAM_QUESTION)
+    const all = await api<{ items: ConversationRow[], total: number }>('/api/admin/conversations')
+    const ava = all.items.find(c => c.id === avaId)!
+    const liam = all.items.find(c => c.id === liamId)!
+    expect(ava.owner.username).toBe(AVA.username)
+    expect(liam.owner.username).toBe(LIAM.username)
+    // The title is the question's first words (or one the upstream gave).
+    expect(ava.title).not.toBe('')
+
+    const { page, errors, context } = await adminPage()
+    await page.goto('/admin')
+    await page.getByTestId('admin-tab-admin-conversations').click()
+    await page.waitForURL(/\/admin\/conversations/)
+    const table = page.getByTestId('conversations-table')
+    const row = (id: string) => table.locator('tr', { has: page.getByTestId(`open-${id}`) })
+    await row(avaId).getByText(AVA.nickname).waitFor()
+    await row(liamId).getByText(LIAM.username).waitFor()
+
+    // By member: only Ava's.
+    await choose(page, '[data-testid="conversation-member"]', `${AVA.username} (${AVA.nickname})`)
+    await page.waitForURL(/user=/)
+    await page.getByTestId(`open-${liamId}`).waitFor({ state: 'detached' })
+    await page.getByTestId(`open-${avaId}`).waitFor()
+    await page.getByText('Clear filters').click()
+    await page.getByTestId(`open-${liamId}`).waitFor()
+    // By title: only Liam's.
+    await page.getByTestId('conversation-search').locator('input').fill('kyoto')
+    await page.getByTestId(`open-${avaId}`).waitFor({ state: 'detached' })
+    await page.getByTestId(`open-${liamId}`).waitFor()
+    expect(await page.getByTestId('conversations-count').textContent()).toContain('1 conversation')
+    await page.getByText('Clear filters').click()
+    await page.getByTestId(`open-${avaId}`).waitFor()
+    await screenshot(page, 'admin-conversations-light-en')
+
+    // Read it: the question as asked, the answer rendered, each under its role.
+    await page.getByTestId(`view-${avaId}`).click()
+    const drawer = page.getByTestId('conversation-drawer')
+    await drawer.getByTestId('view-message-user').getByText(AVA_QUESTION).waitFor()
+    const answer = drawer.getByTestId('view-message-assistant')
+    await answer.locator('.md-body h2').first().waitFor()
+    expect(await answer.textContent()).toContain('You asked')
+    expect(await answer.locator('.katex').count()).toBeGreaterThan(0)
+    expect(await drawer.getByTestId('view-message-user').textContent()).toContain(AVA.nickname)
+    expect(await drawer.getByTestId('conversation-meta').textContent()).toContain('demo')
+    await screenshot(page, 'admin-conversation-view-light-en')
+    // The Markdown export: the question under the owner's name, the answer as written.
+    const [download] = await Promise.all([page.waitForEvent('download'), drawer.getByTestId('conversation-export').click()])
+    const md = readFileSync((await download.path())!, 'utf8')
+    expect(md.split('\n')[0]).toBe(`# ${ava.title}`)
+    expect(md).toContain(`## ${AVA.nickname}\n\n${AVA_QUESTION}`)
+    expect(md).toContain('## Assistant\n\n> You asked:')
+    await page.keyboard.press('Escape')
+    await drawer.waitFor({ state: 'hidden' })
+
+    // Give it to Liam.
+    await page.getByTestId(`more-${avaId}`).click()
+    await page.locator('.n-dropdown-option', { hasText: 'Give to another member' }).click()
+    await page.getByTestId('reassign-dialog').waitFor()
+    await choose(page, '[data-testid="reassign-member"]', LIAM.username)
+    await screenshot(page, 'admin-conversation-reassign-light-en')
+    await page.getByTestId('reassign-submit').click()
+    await page.getByText(`now belongs to ${LIAM.username}`).waitFor()
+    await row(avaId).getByText(LIAM.username).waitFor()
+    const moved = await api<ConversationRow>(`/api/admin/conversations/${avaId}`)
+    expect(moved.owner.username).toBe(LIAM.username)
+    const liamCookie = await apiLogin(server.url, LIAM.username, LIAM.password)
+    const liamOwn = await (await fetch(`${server.url}/api/conversations`, { headers: { Cookie: liamCookie } })).json() as { items: Array<{ id: string }> }
+    expect(liamOwn.items.map(c => c.id)).toContain(avaId)
+
+    // Delete it, after a confirmation that names it and its (new) owner; the others go through the API first.
+    for (const c of (await api<{ items: ConversationRow[] }>('/api/admin/conversations?limit=100')).items.filter(c => c.id !== avaId))
+      expect((await apiAs('DELETE', `/api/admin/conversations/${c.id}`)).status).toBe(204)
+    await page.reload()
+    await page.getByTestId(`more-${avaId}`).click()
+    await page.locator('.n-dropdown-option', { hasText: 'Delete' }).click()
+    const confirm = page.locator('.n-dialog')
+    await confirm.getByText(`“${ava.title}” of ${LIAM.username} is deleted`).waitFor()
+    await screenshot(page, 'admin-conversation-delete-light-en')
+    await page.getByTestId('confirm-delete').click()
+    await page.getByText(`“${ava.title}” of ${LIAM.username} was deleted`).waitFor()
+    await page.getByTestId('conversations-empty').getByText('No conversations yet.').waitFor()
+    expect((await apiAs('GET', `/api/admin/conversations/${avaId}`)).status).toBe(404)
+    expect(pageErrors(errors)).toEqual([])
+    await context.close()
+
+    // Dark, in Chinese, and on a phone: with a conversation to show again.
+    const again = await askAs(server.url, AVA, AVA_QUESTION)
+    const dark = await adminPage({ colorScheme: 'dark', locale: 'zh-CN' })
+    await dark.page.goto('/admin/conversations')
+    await dark.page.getByTestId(`open-${again}`).waitFor()
+    await dark.page.getByText('共 1 个对话').waitFor()
+    await screenshot(dark.page, 'admin-conversations-dark-zh-CN')
+    await dark.page.getByTestId(`view-${again}`).click()
+    await dark.page.getByTestId('view-message-assistant').locator('.md-body h2').first().waitFor()
+    await dark.page.getByTestId('conversation-drawer').getByText('提问').first().waitFor()
+    await screenshot(dark.page, 'admin-conversation-view-dark-zh-CN')
+    expect(pageErrors(dark.errors)).toEqual([])
+    await dark.context.close()
+
+    const phone = await adminPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true })
+    await phone.page.goto('/admin/conversations')
+    const cards = phone.page.getByTestId('conversations-cards')
+    await cards.getByText(AVA.nickname).waitFor()
+    // All five tabs fit the phone's width (and a 360 px one's): none is scrolled out of view.
+    const nav = phone.page.locator('nav.tabs')
+    expect(await nav.evaluate(el => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0)
+    await phone.page.setViewportSize({ width: 360, height: 740 })
+    expect(await nav.evaluate(el => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0)
+    await phone.page.setViewportSize({ width: 390, height: 844 })
+    await screenshot(phone.page, 'admin-conversations-phone-en')
+    await cards.locator('button[aria-label="More actions"]').first().click()
+    await phone.page.locator('.n-dropdown-option', { hasText: 'View' }).click()
+    await phone.page.getByTestId('view-message-assistant').locator('.md-body h2').first().waitFor()
+    const box = await phone.page.locator('.n-drawer').boundingBox()
+    expect(box?.width).toBe(390)
+    await screenshot(phone.page, 'admin-conversation-view-phone-en')
     expect(pageErrors(phone.errors)).toEqual([])
     await phone.context.close()
   })

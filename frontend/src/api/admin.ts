@@ -1,4 +1,9 @@
 import type {
+  AdminConversationDetail,
+  AdminConversationList,
+  AdminConversationListQuery,
+  AdminConversationPatch,
+  AdminConversationSummary,
   AdminMeta,
   AdminUser,
   AdminUserList,
@@ -72,6 +77,28 @@ export function getDefaultLimits(): Promise<Limits> {
 /** Replaces the defaults for new members. */
 export function putDefaultLimits(limits: LimitsPatch): Promise<Limits> {
   return http.put<Limits>('/admin/limits/defaults', limits)
+}
+
+// ── Conversations (`/api/admin/conversations`) ──
+
+/** Every member's conversations, newest activity first; `userId` filters to one member, `q` searches titles. */
+export function listConversations(query: Partial<AdminConversationListQuery>, signal?: AbortSignal): Promise<AdminConversationList> {
+  return http.get<AdminConversationList>('/admin/conversations', { query: { ...query }, signal })
+}
+
+/** The conversation with its owner and every message (all branches), oldest first. */
+export function getConversation(id: string, signal?: AbortSignal): Promise<AdminConversationDetail> {
+  return http.get<AdminConversationDetail>(`/admin/conversations/${encodeURIComponent(id)}`, { signal })
+}
+
+/** Rename, and/or give it to another member (`ownerId`; an unknown one → NOT_FOUND). */
+export function updateConversation(id: string, patch: AdminConversationPatch): Promise<AdminConversationSummary> {
+  return http.patch<AdminConversationSummary>(`/admin/conversations/${encodeURIComponent(id)}`, patch)
+}
+
+/** Stops an answer being written, then deletes the conversation with its messages. */
+export function deleteConversation(id: string): Promise<void> {
+  return http.delete<void>(`/admin/conversations/${encodeURIComponent(id)}`)
 }
 
 // ── Ask log, statistics ──

@@ -42,6 +42,7 @@ export const routes: RouteRecordRaw[] = [
         children: [
           { path: '', name: 'admin', component: () => import('../views/admin/overview/OverviewView.vue'), meta: { title: 'admin.tabs.overview' } },
           { path: 'users', name: 'admin-users', component: () => import('../views/admin/users/UsersView.vue'), meta: { title: 'admin.tabs.users' } },
+          { path: 'conversations', name: 'admin-conversations', component: () => import('../views/admin/conversations/ConversationsView.vue'), meta: { title: 'admin.tabs.conversations' } },
           { path: 'asks', name: 'admin-asks', component: () => import('../views/admin/asks/AsksView.vue'), meta: { title: 'admin.tabs.asks' } },
           { path: 'logs', name: 'admin-logs', component: () => import('../views/admin/logs/LogsView.vue'), meta: { title: 'admin.tabs.logs' } },
         ],
