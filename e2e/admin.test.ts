@@ -384,7 +384,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
     await phone.page.goto('/admin/conversations')
     const cards = phone.page.getByTestId('conversations-cards')
     await cards.getByText(AVA.nickname).waitFor()
-    // All five tabs fit the phone's width (and a 360 px one's): none is scrolled out of view.
+    // All six tabs fit the phone's width (and a 360 px one's): none is scrolled out of view.
     const nav = phone.page.locator('nav.tabs')
     expect(await nav.evaluate(el => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0)
     await phone.page.setViewportSize({ width: 360, height: 740 })

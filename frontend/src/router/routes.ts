@@ -45,6 +45,7 @@ export const routes: RouteRecordRaw[] = [
           { path: 'conversations', name: 'admin-conversations', component: () => import('../views/admin/conversations/ConversationsView.vue'), meta: { title: 'admin.tabs.conversations' } },
           { path: 'asks', name: 'admin-asks', component: () => import('../views/admin/asks/AsksView.vue'), meta: { title: 'admin.tabs.asks' } },
           { path: 'logs', name: 'admin-logs', component: () => import('../views/admin/logs/LogsView.vue'), meta: { title: 'admin.tabs.logs' } },
+          { path: 'upstreams', name: 'admin-upstreams', component: () => import('../views/admin/upstreams/UpstreamsView.vue'), meta: { title: 'admin.tabs.upstreams' } },
         ],
       },
       {
