@@ -19,6 +19,7 @@ import type { ChatRepository, StoredConversation, StoredMessage } from './chat.r
 import type { Checkpointer } from './checkpointer.js'
 import { randomUUID } from 'node:crypto'
 import { AppError } from '../../lib/errors.js'
+import { codePoints } from '../../lib/text.js'
 import { shortTitle } from '../providers/shared/title.js'
 import { ProviderError } from '../providers/types.js'
 import { FairQueue } from '../queue/fair-queue.js'
@@ -362,17 +363,6 @@ export interface AskPlan {
   baseText: string
   newConversation: boolean
   fallbackTitle: string
-}
-
-/** Characters as people count them (code points), without building an array. */
-function codePoints(s: string): number {
-  let n = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xD800 && c <= 0xDBFF)
-      n--
-  }
-  return n
 }
 
 function cleanUsage(u: ChatUsage): ChatUsage {

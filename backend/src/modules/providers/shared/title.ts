@@ -1,16 +1,7 @@
+import { codePoints } from '../../../lib/text.js'
+
 const MARKDOWN = /[`*_#>[\]()!|$\\]/g
 const TRAILING = /[\s,.;:?!-]+$/
-
-/** Characters as people count them (code points), without building an array. */
-function codePoints(s: string): number {
-  let n = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xD800 && c <= 0xDBFF)
-      n--
-  }
-  return n
-}
 
 /** A short conversation title from a question's first words, for upstreams that do not make one. */
 export function shortTitle(question: string, maxWords = 6, maxChars = 48): string {
