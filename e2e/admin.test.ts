@@ -1,11 +1,12 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
+import type { TestPage } from './support/browser'
 import type { RunningServer } from './support/server'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
-import { ADMIN, apiLogin, createUser, startServer } from './support/server'
+import { launchBrowser, loginThroughForm, newPage, openAdminPage, pageErrors, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
+import { ADMIN, apiAsAdmin, apiLogin, createUser, startServer } from './support/server'
 
 const UPSTREAMS = [{
   id: 'demo',
@@ -39,12 +40,6 @@ async function askAs(baseUrl: string, member: { username: string, password: stri
 }
 
 /**
- * Console errors that are the page's fault. Chromium logs `net::ERR_NETWORK_CHANGED` when the host's
- * network interfaces change under it (containers started on a shared machine); not ours.
- */
-const pageErrors = (errors: string[]): string[] => errors.filter(e => !e.includes('net::ERR_NETWORK_CHANGED'))
-
-/**
  * The admin dashboard in a real browser against the real server: members, limits, the member's
  * view of them, disabling, and the overview. Screenshots land in e2e/artifacts/admin-*.png.
  */
@@ -60,18 +55,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
     return res.json() as Promise<T>
   }
 
-  async function adminPage(opts: Parameters<typeof newPage>[2] = {}): Promise<Awaited<ReturnType<typeof newPage>>> {
-    const p = await newPage(browser, server.url, { colorScheme: 'light', ...opts })
-    await p.page.goto('/login')
-    await loginThroughForm(p.page, ADMIN.username, ADMIN.password)
-    await p.page.waitForURL(url => !url.pathname.startsWith('/login'))
-    return p
-  }
-
-  const apiAs = async (method: string, pathname: string, body?: unknown): Promise<Response> => {
-    const cookie = await apiLogin(server.url, ADMIN.username, ADMIN.password)
-    return fetch(`${server.url}${pathname}`, { method, headers: { Cookie: cookie, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined })
-  }
+  const adminPage = (opts: BrowserContextOptions = {}): Promise<TestPage> => openAdminPage(browser, server.url, opts)
+  const apiAs = (method: string, pathname: string, body?: unknown): Promise<Response> => apiAsAdmin(server.url, method, pathname, body)
 
   /** Picks an option of the naive-ui select inside `scope`. */
   async function choose(page: Page, scope: string, option: string): Promise<void> {

@@ -1,8 +1,9 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
+import type { TestPage } from './support/browser'
 import type { RunningServer } from './support/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
-import { ADMIN, apiLogin, createUser, startServer } from './support/server'
+import { launchBrowser, openAdminPage, pageErrors, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
+import { apiAsAdmin, apiLogin, createUser, startServer } from './support/server'
 
 const MEMBER = { username: 'ivy', password: 'e2e-Ivy-Pass-51c0aa' }
 
@@ -11,9 +12,6 @@ interface Settings {
   updatedAt: string | null
   upstreams: Array<{ id: string, type: string, concurrency: number, speed?: number, models: Array<{ key: string }>, credentialSet: boolean }>
 }
-
-/** Console errors that are the page's fault (see admin.test.ts). */
-const pageErrors = (errors: string[]): string[] => errors.filter(e => !e.includes('net::ERR_NETWORK_CHANGED'))
 
 /**
  * Admin → Upstreams in a real browser against the real server (no config file: the built-in demo
@@ -24,10 +22,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin upstreams in a real browser', () => {
   let server: RunningServer
   let browser: Browser
 
-  const apiAs = async (method: string, pathname: string, body?: unknown): Promise<Response> => {
-    const cookie = await apiLogin(server.url, ADMIN.username, ADMIN.password)
-    return fetch(`${server.url}${pathname}`, { method, headers: { Cookie: cookie, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined })
-  }
+  const adminPage = (opts: BrowserContextOptions = {}): Promise<TestPage> => openAdminPage(browser, server.url, opts)
+  const apiAs = (method: string, pathname: string, body?: unknown): Promise<Response> => apiAsAdmin(server.url, method, pathname, body)
   const settings = async (): Promise<Settings> => (await apiAs('GET', '/api/admin/settings/upstreams')).json() as Promise<Settings>
 
   /** Asks as the member through the real HTTP API; returns the streamed answer text. */
@@ -48,14 +44,6 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin upstreams in a real browser', () => {
   async function shot(page: Page, name: string): Promise<void> {
     await page.mouse.move(1, 1)
     await screenshot(page, name)
-  }
-
-  async function adminPage(opts: Parameters<typeof newPage>[2] = {}): Promise<Awaited<ReturnType<typeof newPage>>> {
-    const p = await newPage(browser, server.url, { colorScheme: 'light', ...opts })
-    await p.page.goto('/login')
-    await loginThroughForm(p.page, ADMIN.username, ADMIN.password)
-    await p.page.waitForURL(url => !url.pathname.startsWith('/login'))
-    return p
   }
 
   /** Fills a naive-ui input number and leaves it (the value is taken on blur). */

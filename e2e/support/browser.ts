@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, ConsoleMessage, Pa
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
-import { ROOT } from './server'
+import { ADMIN, ROOT } from './server'
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const SKIP_BROWSER_TESTS = process.env.CWS_SKIP_BROWSER_TESTS === '1'
@@ -77,3 +77,18 @@ export async function loginThroughForm(page: Page, username: string, password: s
   await page.locator('#login-password').fill(password)
   await page.locator('#login-password').press('Enter')
 }
+
+/** A new page (light unless `opts` says otherwise) signed in as the admin through the login form. */
+export async function openAdminPage(browser: Browser, baseURL: string, opts: BrowserContextOptions = {}): Promise<TestPage> {
+  const p = await newPage(browser, baseURL, { colorScheme: 'light', ...opts })
+  await p.page.goto('/login')
+  await loginThroughForm(p.page, ADMIN.username, ADMIN.password)
+  await p.page.waitForURL(url => !url.pathname.startsWith('/login'))
+  return p
+}
+
+/**
+ * Console errors that are the page's fault. Chromium logs `net::ERR_NETWORK_CHANGED` when the host's
+ * network interfaces change under it (containers started on a shared machine); not ours.
+ */
+export const pageErrors = (errors: string[]): string[] => errors.filter(e => !e.includes('net::ERR_NETWORK_CHANGED'))

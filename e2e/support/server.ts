@@ -120,6 +120,12 @@ export async function apiLogin(baseUrl: string, username: string, password: stri
   return cookie.split(';')[0]!
 }
 
+/** One request to the API as the admin (a fresh session), with a JSON body when one is given. */
+export async function apiAsAdmin(baseUrl: string, method: string, pathname: string, body?: unknown): Promise<Response> {
+  const cookie = await apiLogin(baseUrl, ADMIN.username, ADMIN.password)
+  return fetch(`${baseUrl}${pathname}`, { method, headers: { Cookie: cookie, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined })
+}
+
 /** Creates a member (or admin) through the admin API. */
 export async function createUser(baseUrl: string, user: { username: string, password: string, nickname?: string, role?: 'admin' | 'member' }): Promise<void> {
   const cookie = await apiLogin(baseUrl, ADMIN.username, ADMIN.password)
