@@ -27,6 +27,23 @@ export interface ExportLabels {
   status?: Partial<Record<string, string>>
 }
 
+/** The export's words in the app's language; `user` names who asked (e.g. "You", or the member). */
+export function exportLabels(t: (key: string) => string, user: string): ExportLabels {
+  return {
+    user,
+    assistant: t('chat.assistant'),
+    date: t('chat.exportLabels.date'),
+    model: t('chat.exportLabels.model'),
+    exportedFrom: t('chat.exportLabels.exportedFrom'),
+    untitled: t('chat.untitled'),
+    status: {
+      stopped: `(${t('chat.messageStatus.stopped')})`,
+      error: `(${t('chat.messageStatus.error')})`,
+      interrupted: `(${t('chat.messageStatus.interrupted')})`,
+    },
+  }
+}
+
 /** A file name without characters that Windows, macOS or Linux refuse. */
 export function safeFileName(title: string, ext: string, fallback = 'conversation'): string {
   // eslint-disable-next-line no-control-regex

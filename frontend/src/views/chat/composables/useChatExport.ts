@@ -5,7 +5,7 @@ import { useI18n } from 'vue-i18n'
 import { useChatStore } from '../../../stores/chat'
 import { downloadText } from '../../../utils/export/download'
 import { conversationToMarkdown } from '../../../utils/export/markdown'
-import { safeFileName } from '../../../utils/export/types'
+import { exportLabels, safeFileName } from '../../../utils/export/types'
 
 /** Export menu actions for the conversation on screen. */
 export function useChatExport() {
@@ -26,19 +26,7 @@ export function useChatExport() {
       model: modelName(state.model || chat.selectedModel),
       turns: chat.messages.map(m => ({ role: m.role, content: m.content, model: modelName(m.model), status: m.status })),
     }
-    const labels: ExportLabels = {
-      user: t('chat.you'),
-      assistant: t('chat.assistant'),
-      date: t('chat.exportLabels.date'),
-      model: t('chat.exportLabels.model'),
-      exportedFrom: t('chat.exportLabels.exportedFrom'),
-      untitled: t('chat.untitled'),
-      status: {
-        stopped: `(${t('chat.messageStatus.stopped')})`,
-        error: `(${t('chat.messageStatus.error')})`,
-        interrupted: `(${t('chat.messageStatus.interrupted')})`,
-      },
-    }
+    const labels = exportLabels(t, t('chat.you'))
     return { conv, labels }
   }
 
