@@ -2,10 +2,14 @@ import type { ListeningApp } from './chat.helpers.js'
 import type { FakeUpstream } from './fake-upstream/server.js'
 import type { TestSession } from './helper.js'
 import { rmSync } from 'node:fs'
+import { Writable } from 'node:stream'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { buildApp } from '../src/app.js'
+import { parseConfig } from '../src/config/load.js'
+import { createLogger, LogRing } from '../src/lib/logger.js'
 import { api, members, open, startApp } from './chat.helpers.js'
 import { startFakeUpstream } from './fake-upstream/server.js'
-import { ADMIN, loginAs, tempDataDir } from './helper.js'
+import { ADMIN, injectAs, loginAs, tempDataDir } from './helper.js'
 
 /** Upstreams edited from the dashboard: hot-reloaded, kept across restarts, credentials write-only. */
 describe('upstream settings', () => {
@@ -168,4 +172,47 @@ describe('upstream settings', () => {
     const gone = await api(t.base, alice, 'POST', '/api/chat', { model: 'gpt', content: 'gone?' })
     expect(gone).toMatchObject({ status: 400, json: { code: 'UNKNOWN_MODEL' } })
   })
+})
+
+describe('upstream settings and the logs', () => {
+  it('never writes a credential to the log, on save, on a refused save, at start-up or on revert', async () => {
+    const ring = new LogRing()
+    const lines: string[] = []
+    const sink = new Writable({
+      write: (c, _e, cb) => {
+        lines.push(String(c))
+        cb()
+      },
+    })
+    const dataDir = tempDataDir()
+    const config = parseConfig({ log: { level: 'trace', file: false }, admin: { username: ADMIN.username, password: ADMIN.password } })
+    const secret = 'sk-never-in-a-log-0123456789'
+    let app = await buildApp({ config, dataDir, logger: createLogger({ level: 'trace', dataDir, file: false, ring, destination: sink }), logRing: ring })
+    try {
+      await app.ready()
+      const admin = await loginAs(app, ADMIN.username, ADMIN.password)
+      const upstream = { id: 'api', type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', models: [{ key: 'gpt', name: 'GPT', slug: 'gpt' }] }
+      const saved = await injectAs(app, admin, { method: 'PUT', url: '/api/admin/settings/upstreams', payload: { upstreams: [{ ...upstream, credential: secret }] } })
+      expect(saved.statusCode).toBe(200)
+      const refused = await injectAs(app, admin, { method: 'PUT', url: '/api/admin/settings/upstreams', payload: { upstreams: [{ ...upstream, credential: secret }, { ...upstream, credential: secret }] } })
+      expect(refused.statusCode).toBe(400)
+      expect(refused.body).not.toContain(secret)
+      await app.close()
+      app = await buildApp({ config, dataDir, logger: createLogger({ level: 'trace', dataDir, file: false, ring, destination: sink }), logRing: ring })
+      await app.ready()
+      const again = await loginAs(app, ADMIN.username, ADMIN.password)
+      const view = await injectAs(app, again, { method: 'GET', url: '/api/admin/settings/upstreams' })
+      expect(view.json()).toMatchObject({ source: 'dashboard', upstreams: [{ id: 'api', credentialSet: true }] })
+      expect(view.body).not.toContain(secret)
+      expect((await injectAs(app, again, { method: 'DELETE', url: '/api/admin/settings/upstreams' })).statusCode).toBe(200)
+      expect(lines.some(l => l.includes('upstreams saved from the admin dashboard'))).toBe(true)
+      expect(lines.length).toBeGreaterThan(10)
+      expect(lines.filter(l => l.includes(secret))).toEqual([])
+      expect(ring.recent(5000).filter(l => l.includes(secret))).toEqual([])
+    }
+    finally {
+      await app.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }, 30_000)
 })
