@@ -1,4 +1,4 @@
-import type { UpstreamSettings } from '@cws/backend/contracts'
+import type { StatusResponse, UpstreamSettings } from '@cws/backend/contracts'
 import { flushPromises, mount } from '@vue/test-utils'
 import { NDialogProvider, NMessageProvider } from 'naive-ui'
 import { createPinia, setActivePinia } from 'pinia'
@@ -15,7 +15,8 @@ const api = vi.hoisted(() => ({
   revertUpstreams: vi.fn(),
 }))
 vi.mock('../../../api/settings', () => api)
-vi.mock('../../../api/status', () => ({ getStatus: vi.fn(async () => ({ queueLength: 0, inFlight: 0, activeMembers: { last5m: 0, last1h: 0, last1d: 0 }, upstreams: [] })) }))
+const statusApi = vi.hoisted(() => ({ getStatus: vi.fn() }))
+vi.mock('../../../api/status', () => statusApi)
 vi.mock('../../../api/admin', () => ({ getAdminMeta: vi.fn(async () => ({ timezone: 'UTC', models: [] })) }))
 vi.mock('vue-router', () => ({ onBeforeRouteLeave: vi.fn() }))
 
@@ -28,6 +29,16 @@ const fromConfig: UpstreamSettings = {
   ],
 }
 
+/** `/api/status` with the given upstreams' health. */
+function statusOf(upstreams: Array<{ id: string, healthy: boolean, reason?: string }>): StatusResponse {
+  return {
+    queueLength: 0,
+    inFlight: 0,
+    activeMembers: { last5m: 0, last1h: 0, last1d: 0 },
+    upstreams: upstreams.map(u => ({ type: 'openai', concurrency: 1, queueLength: 0, inFlight: 0, avgServiceSeconds: 0, ...u })),
+  }
+}
+
 function render() {
   const Host = defineComponent(() => () => h(NMessageProvider, null, () => h(NDialogProvider, null, () => h(UpstreamsView))))
   return mount(Host, { global: { plugins: [i18n], stubs: { teleport: true } }, attachTo: document.body })
@@ -38,6 +49,7 @@ describe('upstreams page', () => {
     setActivePinia(createPinia())
     useAppStore().setLanguage('en')
     vi.clearAllMocks()
+    statusApi.getStatus.mockResolvedValue(statusOf([]))
   })
 
   it('shows where the upstreams come from and a card each, with the credential state only', async () => {
@@ -85,6 +97,34 @@ describe('upstreams page', () => {
     expect(w.find('[data-testid="save-error"]').exists()).toBe(false)
     expect(w.find('[data-testid="upstreams-source"]').text()).toContain('Saved from the dashboard')
     expect(w.find('[data-testid="revert"]').exists()).toBe(true)
+    w.unmount()
+  })
+
+  it('after a save the cards change with the new upstreams\' health, not before it arrives', async () => {
+    api.getUpstreams.mockResolvedValue(fromConfig)
+    statusApi.getStatus.mockResolvedValueOnce(statusOf([{ id: 'api', healthy: false, reason: 'HTTP 401' }]))
+    const w = render()
+    await flushPromises()
+    const tag = () => w.find('[data-testid="upstream-api"] .head').text()
+    await vi.waitFor(() => expect(tag()).toContain('Unhealthy'))
+
+    let answer!: (s: StatusResponse) => void
+    statusApi.getStatus.mockReturnValueOnce(new Promise<StatusResponse>((resolve) => {
+      answer = resolve
+    }))
+    api.saveUpstreams.mockResolvedValueOnce({ source: 'dashboard', updatedAt: '2030-01-02T03:04:00.000Z', upstreams: [fromConfig.upstreams[1], fromConfig.upstreams[0]] })
+    await w.find('[data-testid="upstream-demo"] [data-testid="move-up"]').trigger('click')
+    await w.find('[data-testid="save-upstreams"]').trigger('click')
+    await flushPromises()
+    // Saved, the health of the new upstreams asked for: the old tags are not shown on the new list.
+    expect(statusApi.getStatus).toHaveBeenCalledTimes(2)
+    expect(w.find('[data-testid="upstreams-source"]').text()).toContain('From the config file')
+    answer(statusOf([{ id: 'api', healthy: true }, { id: 'demo', healthy: true }]))
+    await flushPromises()
+    await vi.waitFor(() => expect(w.find('[data-testid="upstreams-source"]').text()).toContain('Saved from the dashboard'))
+    expect(tag()).toContain('Healthy')
+    expect(tag()).not.toContain('Unhealthy')
+    expect(w.find('[data-testid="upstream-demo"] .head').text()).toContain('Healthy')
     w.unmount()
   })
 
