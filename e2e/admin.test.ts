@@ -19,6 +19,9 @@ const NEW_MEMBER = { username: 'noah', nickname: 'Noah Park' }
 /** Two members for the conversations section: Ava's question is read, given to Liam, then deleted. */
 const AVA = { username: 'ava', nickname: 'Ava Lin', password: 'e2e-Ava-Pass-3f81c2' }
 const LIAM = { username: 'liam', password: 'e2e-Liam-Pass-90d4e7' }
+/** Two members for the ask log's member filter. */
+const ZOE = { username: 'zoe', nickname: 'Zoe Sato', password: 'e2e-Zoe-Pass-6a20d9' }
+const OMAR = { username: 'omar', password: 'e2e-Omar-Pass-c4172b' }
 const AVA_QUESTION = 'How do I compute a moving average of my monthly sales?'
 const LIAM_QUESTION = 'Plan a rainy weekend in Kyoto'
 
@@ -384,6 +387,44 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
     await screenshot(phone.page, 'admin-conversation-view-phone-en')
     expect(pageErrors(phone.errors)).toEqual([])
     await phone.context.close()
+  })
+
+  it('the ask log filters by member: typed and chosen, cleared, or a name clicked in a row', async () => {
+    await createUser(server.url, ZOE)
+    await createUser(server.url, OMAR)
+    await askAs(server.url, ZOE, 'First question of Zoe')
+    await askAs(server.url, ZOE, 'Second question of Zoe')
+    await askAs(server.url, OMAR, 'A question of Omar')
+
+    const { page, errors, context } = await adminPage()
+    await page.goto('/admin/asks')
+    const asks = page.getByTestId('admin-asks')
+    /** The member column of the rows shown. */
+    const members = (): Promise<string[]> => asks.locator('tbody tr td:nth-child(2)').allTextContents()
+    await asks.locator('tbody a.link', { hasText: /^omar$/ }).first().waitFor()
+    expect(await members()).toContain(ZOE.username)
+
+    // Part of Zoe's nickname, then her option: only her two asks.
+    const select = page.getByTestId('asks-member')
+    await select.locator('.n-base-selection').click()
+    await page.keyboard.type('Sato')
+    await page.locator('.n-base-select-option', { hasText: `${ZOE.username} (${ZOE.nickname})` }).filter({ visible: true }).click()
+    await page.waitForURL(/user=/)
+    await expect.poll(members).toEqual([ZOE.username, ZOE.username])
+
+    // Cleared: everyone's again.
+    await select.hover()
+    await select.locator('.n-base-clear__clear').click()
+    await page.waitForURL(url => !url.searchParams.has('user'))
+    await expect.poll(members).toEqual(expect.arrayContaining([ZOE.username, OMAR.username]))
+
+    // Omar's name in a row: the filter holds him, the log shows his ask only.
+    await asks.locator('tbody a.link', { hasText: /^omar$/ }).first().click()
+    await page.waitForURL(/user=/)
+    await expect.poll(members).toEqual([OMAR.username])
+    expect(await select.locator('.n-base-selection').textContent()).toContain(OMAR.username)
+    expect(pageErrors(errors)).toEqual([])
+    await context.close()
   })
 
   it('a member gets the forbidden page, not the dashboard', async () => {
