@@ -82,7 +82,22 @@ export const ErrorEvent = T.Object({
 })
 export type ErrorEvent = Static<typeof ErrorEvent>
 
-/** Every SSE event of `POST /api/chat`, by its `event:` name. `done` or `error` is always last. */
+/**
+ * Every SSE event of an ask's stream (`POST /api/chat`, `GET /api/chat/:requestId/events`), by its
+ * `event:` name. `done` or `error` is always last.
+ *
+ * Every frame carries an `id:` (an opaque cursor: send it back as `Last-Event-ID` to resume right
+ * after it). Frames of one stream may share an id (`queued` updates carry the current cursor).
+ *
+ * `GET /api/chat/:requestId/events` attaches to a running or finished ask of the member:
+ * - with `Last-Event-ID` it sends what came after that frame, then goes on live;
+ * - without it (or when the cursor is no longer known), it sends the state so far — `accepted`, then
+ *   `started` if it started, one `delta` with the whole text so far (for `continue`: the text of the
+ *   answer before it too), `title` if any, `queued` with the current position while it waits — then
+ *   goes on live. A stream that begins with `accepted` is such a snapshot: the reader replaces what it
+ *   had of that answer.
+ * Another member's ask, or an unknown id, answers 404.
+ */
 export interface ChatStreamEvents {
   accepted: AcceptedEvent
   queued: QueuedEvent
@@ -96,6 +111,13 @@ export type ChatStreamEvent = { [K in keyof ChatStreamEvents]: { event: K, data:
 
 export const StopParams = T.Object({ requestId: Id })
 export type StopParams = Static<typeof StopParams>
+
+/** `GET /api/chat/:requestId/events`; the optional `Last-Event-ID` header resumes after that frame. */
+export const AskEventsParams = T.Object({ requestId: Id })
+export type AskEventsParams = Static<typeof AskEventsParams>
+
+export const AskEventsHeaders = T.Object({ 'last-event-id': T.Optional(T.String({ maxLength: 64 })) })
+export type AskEventsHeaders = Static<typeof AskEventsHeaders>
 
 /** `stopped: false` when the ask had already ended. */
 export const StopResponse = T.Object({ stopped: T.Boolean() })

@@ -23,6 +23,11 @@ export const ConversationSummary = T.Object({
   model: T.String(),
   createdAt: DateTime,
   updatedAt: DateTime,
+  /**
+   * The ask whose answer is being written in this conversation (waiting in the queue or streaming),
+   * or null. Attach to it with `GET /api/chat/:requestId/events`.
+   */
+  activeRequestId: T.Union([T.String(), T.Null()]),
 })
 export type ConversationSummary = Static<typeof ConversationSummary>
 
