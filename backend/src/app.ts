@@ -7,8 +7,8 @@ import pino from 'pino'
 import { LogRing } from './lib/logger.js'
 import { OneLineRequestLog } from './lib/request-log.js'
 import askLogRoutes from './modules/asklog/asklog.routes.js'
+import asksPlugin from './modules/asks/asks.plugin.js'
 import { loginRoutes, sessionRoutes } from './modules/auth/auth.routes.js'
-import chatPlugin from './modules/chat/chat.plugin.js'
 import chatRoutes from './modules/chat/chat.routes.js'
 import adminConversationsRoutes from './modules/conversations/admin-conversations.routes.js'
 import conversationsRoutes from './modules/conversations/conversations.routes.js'
@@ -82,8 +82,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(authPlugin)
   await app.register(providersPlugin)
   await app.register(quotasPlugin)
-  // The chat engine, after the quota gate it calls (without one it admits everyone).
-  await app.register(chatPlugin)
+  // The ask pipeline, after the quota gate it reserves through.
+  await app.register(asksPlugin)
   // The upstreams saved from the dashboard, if any, replace the configured ones before anyone asks.
   await app.register(settingsPlugin)
 

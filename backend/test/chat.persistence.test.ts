@@ -45,7 +45,7 @@ describe('nothing lost', () => {
     const asks = await t.app.db.ask.findMany({ where: { id: { in: streams.map(s => s.accepted.requestId) } } })
     expect(asks).toHaveLength(100)
     expect(asks.every(a => a.outcome === 'done' && a.quota === 'committed')).toBe(true)
-    expect(t.app.chat.queueStats('api')).toMatchObject({ waiting: 0, running: 0 })
+    expect(t.app.asks.queues.stats('api')).toMatchObject({ waiting: 0, running: 0 })
   })
 
   it('checkpoints the answer while it streams, and pings while silent', async () => {
@@ -82,10 +82,10 @@ describe('nothing lost', () => {
     res.resume()
     await ended
     const text = Buffer.concat(received).toString('utf8')
-    const frames = text.split('\n\n').filter(f => f.startsWith('event: delta'))
+    const frames = text.split('\n\n').filter(f => f.includes('event: delta\n'))
     const streamed = frames.map(f => JSON.parse(f.slice(f.indexOf('data: ') + 6)).text as string).join('')
     expect(streamed.length).toBe(16_000_000)
-    expect(frames.length).toBeLessThan(2000) // deltas held during backpressure were merged
+    expect(frames.length).toBeLessThan(2000) // what the reader missed while it did not read came in one piece when it read again
   })
 })
 

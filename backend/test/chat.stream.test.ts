@@ -116,7 +116,7 @@ describe('chat stream (demo upstream)', () => {
     const p1 = await api(t.base, carol!, 'GET', '/api/conversations?limit=2')
     expect(p1.json.total).toBe(5)
     expect(p1.json.items.map((c: any) => c.id)).toEqual([ids[4], ids[3]])
-    expect(p1.json.items[0]).toEqual({ id: ids[4], title: 'Question 4', model: 'demo', createdAt: expect.any(String), updatedAt: expect.any(String) })
+    expect(p1.json.items[0]).toEqual({ id: ids[4], title: 'Question 4', model: 'demo', createdAt: expect.any(String), updatedAt: expect.any(String), activeRequestId: null })
     const p2 = await api(t.base, carol!, 'GET', `/api/conversations?limit=2&cursor=${p1.json.nextCursor}`)
     expect(p2.json.items.map((c: any) => c.id)).toEqual([ids[2], ids[1]])
     const p3 = await api(t.base, carol!, 'GET', `/api/conversations?limit=2&cursor=${p2.json.nextCursor}`)

@@ -16,7 +16,8 @@ describe('chat against the fake upstream', () => {
   beforeAll(async () => {
     fake = await startFakeUpstream()
     t = await startApp({
-      chat: { ping_seconds: 600, queue_max_depth: 50, queue_max_wait_seconds: 60 },
+      // No detach grace here: a client that goes away stops its ask at once (the grace is tested in chat.detach.test.ts).
+      chat: { ping_seconds: 600, queue_max_depth: 50, queue_max_wait_seconds: 60, detached_grace_seconds: 0 },
       upstreams: [
         { id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, api_key: fake.apiKey, concurrency: 1, idle_timeout_seconds: 1, models: [{ key: 'gpt', name: 'GPT', slug: 'gpt-4o-mini' }] },
         { id: 'web', type: 'chatgpt-web', base_url: fake.chatgptBaseUrl, access_token: fake.accessToken, concurrency: 1, models: [{ key: 'web', name: 'Web', slug: 'gpt-4o' }] },
@@ -35,7 +36,7 @@ describe('chat against the fake upstream', () => {
 
   const message = (id: string) => t.app.db.message.findUniqueOrThrow({ where: { id } })
   const askRow = (id: string) => t.app.db.ask.findUniqueOrThrow({ where: { id } })
-  const stats = (upstreamId: string) => t.app.chat.queueStats(upstreamId) ?? { waiting: 0, running: 0 }
+  const stats = (upstreamId: string) => t.app.asks.queues.stats(upstreamId) ?? { waiting: 0, running: 0 }
   /** The questions the fake upstream received, in arrival order. */
   const upstreamPrompts = () => fake.requests.filter(r => r.path.endsWith('/chat/completions')).map(r => String(r.body.messages.at(-1).content))
 
@@ -144,7 +145,7 @@ describe('chat against the fake upstream', () => {
       expect(upstreamPrompts()).toEqual([slow, 'carol waits'])
     })
 
-    it('a client disconnect while streaming is a stop: upstream aborted, partial kept, slot freed', async () => {
+    it('with no detach grace, a client disconnect while streaming is a stop: upstream aborted, partial kept, slot freed', async () => {
       const s = await open(t.base, alice, { model: 'gpt', content: slow })
       await s.waitFor('delta')
       const { assistantMessageId, requestId } = s.accepted
@@ -158,7 +159,7 @@ describe('chat against the fake upstream', () => {
       expect((await next.last()).event).toBe('done')
     })
 
-    it('a client disconnect while queued frees the place without an upstream call', async () => {
+    it('with no detach grace, a client disconnect while queued frees the place without an upstream call', async () => {
       const first = await open(t.base, alice, { model: 'gpt', content: slow })
       await first.waitFor('started')
       const waiting = await open(t.base, bob, { model: 'gpt', content: 'bob goes away' })

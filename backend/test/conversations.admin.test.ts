@@ -54,6 +54,7 @@ describe('admin conversations', () => {
       messageCount: 2,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      activeRequestId: null,
     })
 
     const mine = await api(t.base, admin, 'GET', `/api/admin/conversations?userId=${alice.user.id}`)

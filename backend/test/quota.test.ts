@@ -6,6 +6,7 @@
 import type { FakeUpstream } from './fake-upstream/server.js'
 import type { TestApp, TestSession } from './helper.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sqlOf } from '../src/db/client.js'
 import { api, chat, eventually, open } from './chat.helpers.js'
 import { startFakeUpstream } from './fake-upstream/server.js'
 import { ADMIN, buildTestApp, createUser, loginAs, tempDataDir } from './helper.js'
@@ -169,9 +170,8 @@ describe('quota gate through POST /api/chat', () => {
     expect(await remaining()).toEqual([97, 47])
 
     // Commit and refund happen once: repeating them changes nothing.
-    const r = { askId: done.accepted.requestId, userId: cat.id, model: 'gpt-4o', maxInFlight: 4 }
-    await t.app.quotaGate.refund(r)
-    await t.app.quotaGate.commit(r)
+    await t.app.quotaGate.refund(done.accepted.requestId)
+    await t.app.quotaGate.commit(done.accepted.requestId)
     expect(await remaining()).toEqual([97, 47])
     expect((await askRow(done.accepted.requestId)).quota).toBe('committed')
     expect(await t.app.db.quotaHold.count()).toBe(0)
@@ -335,7 +335,7 @@ describe('quota reservations across a restart', () => {
     const { user } = await createUser(t.app, { username: 'eve' })
     await t.app.limits.patch(user.id, { totalAsks: 3, modelAsks: { mini: 2 } })
     // Admitted, then the process "dies" before any output (no commit, no refund).
-    await t.app.quotaGate.admit({ userId: user.id, model: 'mini', askId: 'crashed-ask', newConversation: true })
+    await sqlOf(t.app.db).write(tx => t.app.quotaGate.reserveIn(tx, { userId: user.id, model: 'mini', askId: 'crashed-ask', newConversation: true }))
     expect(await t.app.limits.get(user.id)).toMatchObject({ totalAsks: 2, modelAsks: { mini: 1 } })
     await t.close()
 

@@ -93,6 +93,12 @@ export const ConfigSchema = T.Object({
     ping_seconds: T.Integer({ minimum: 1, maximum: 600, default: 15 }),
     /** Answer text arriving within this many ms of the last write is sent together (0 = every piece at once). */
     stream_coalesce_ms: T.Integer({ minimum: 0, maximum: 1000, default: 40 }),
+    /**
+     * An ask whose every listener went away (page closed, connection lost) goes on for this long,
+     * waiting in the queue or answering, so the member can come back to it; then it is stopped as
+     * "interrupted", its partial answer kept. 0 = stop at once when the last listener leaves.
+     */
+    detached_grace_seconds: T.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
   }, { additionalProperties: false, default: {} }),
   limits: T.Object({
     /** Time zone in which members' daily time slots are read (IANA name). */

@@ -54,8 +54,11 @@ function bind(v: SqlArg): string | number | bigint | null {
   return v
 }
 
+/** The open write block: statements run through it are part of that block's transaction. */
+export type WriteTx = Pick<Sql, 'get' | 'all' | 'run'>
+
 interface Pending {
-  fn: () => unknown
+  fn: (tx: WriteTx) => unknown
   resolve: (v: unknown) => void
   reject: (err: unknown) => void
 }
@@ -105,7 +108,7 @@ export class Sql {
    * (a block that throws is rolled back alone). Under load that is one COMMIT — each touched page
    * written to the WAL once — for many asks instead of one per block.
    */
-  write<T>(fn: () => T): Promise<T> {
+  write<T>(fn: (tx: WriteTx) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject })
       if (!this.scheduled) {
@@ -140,7 +143,7 @@ export class Sql {
       for (const w of batch) {
         this.stmt('SAVEPOINT cws_block').run()
         try {
-          outcomes.push({ ok: true, value: w.fn() })
+          outcomes.push({ ok: true, value: w.fn(this) })
           this.stmt('RELEASE cws_block').run()
         }
         catch (error) {

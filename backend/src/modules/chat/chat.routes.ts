@@ -1,35 +1,66 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { OutgoingHttpHeaders } from 'node:http'
-import { ChatBody, StopParams, StopResponse } from '../../contracts/chat.js'
+import { AskEventsHeaders, AskEventsParams, ChatBody, StopParams, StopResponse } from '../../contracts/chat.js'
 import { errors } from '../../contracts/common.js'
-import { SseStream } from './sse.js'
+import { AppError } from '../../lib/errors.js'
+import { storedFrames } from '../asks/stored-replay.js'
+import { SseStream } from '../streams/sse.js'
+
+const STREAM_DOC = { type: 'string', description: 'text/event-stream: accepted, queued, started, delta, title, then done or error; every frame has an id' } as const
 
 /**
- * `POST /api/chat` answers `text/event-stream` once the ask is admitted and stored; anything that
- * prevents that (validation, unknown model, limits, full queue, busy conversation) is a JSON error.
+ * The ask's HTTP face (docs/architecture.md, "The stream protocol"). `POST /api/chat` answers
+ * `text/event-stream` once the ask is admitted and stored; anything that prevents that is a JSON
+ * error. The stream is one listener of the ask: closing it detaches, it does not stop the ask.
  * Register inside the authenticated scope.
  */
 export default async function chatRoutes(app: FastifyInstance): Promise<void> {
+  const { admission, registry, repo } = app.asks
+
+  function openStream(reply: FastifyReply, requestId: string): SseStream {
+    reply.hijack()
+    const sse = new SseStream(reply.raw, { pingMs: app.config.chat.ping_seconds * 1000, coalesceMs: app.config.chat.stream_coalesce_ms })
+    // Keep the headers prepared so far (security headers), then the stream's own.
+    sse.open({ ...reply.getHeaders() as OutgoingHttpHeaders, 'X-Request-Id': requestId })
+    return sse
+  }
+
   app.post('/api/chat', {
     schema: {
       body: ChatBody,
-      response: {
-        // Sent by hand on the hijacked reply; declared so the route table documents it.
-        200: { type: 'string', description: 'text/event-stream: accepted, queued, started, delta, title, then done or error' },
-        ...errors(400, 401, 403, 404, 409, 413, 429, 503),
-      },
+      // 200 is sent by hand on the hijacked reply; declared so the route table documents it.
+      response: { 200: STREAM_DOC, ...errors(400, 401, 403, 404, 409, 413, 429, 503) },
     },
   }, async (req, reply) => {
-    const run = await app.chat.prepare(req.user!.id, req.body as ChatBody)
-    reply.hijack()
-    const sse = new SseStream(reply.raw, { pingMs: app.config.chat.ping_seconds * 1000, coalesceMs: app.config.chat.stream_coalesce_ms })
-    sse.onClientClose(() => run.stop('disconnect'))
-    // Keep the headers prepared so far (security headers), then the stream's own.
-    sse.open({ ...reply.getHeaders() as OutgoingHttpHeaders, 'X-Request-Id': run.requestId })
-    run.attach(sse)
-    // The client may have gone away while the ask was being admitted.
+    const run = await admission.admit(req.user!.id, req.body as ChatBody)
+    // The client may have gone away while the ask was being admitted: then nobody listens, and the
+    // detach grace (run-registry.ts) decides.
     if (req.raw.socket?.destroyed)
-      run.stop('disconnect')
+      return reply.hijack()
+    run.channel.attach(openStream(reply, run.requestId), run.channel.askerCursor())
+  })
+
+  app.get('/api/chat/:requestId/events', {
+    schema: {
+      params: AskEventsParams,
+      headers: AskEventsHeaders,
+      response: { 200: STREAM_DOC, ...errors(401, 404) },
+    },
+  }, async (req, reply) => {
+    const { requestId } = req.params as AskEventsParams
+    const after = (req.headers as AskEventsHeaders)['last-event-id'] ?? null
+    const userId = req.user!.id
+    const channel = registry.channelOf(userId, requestId)
+    const stored = channel ? null : repo.askSnapshot(requestId, userId)
+    if (!channel && !stored)
+      throw new AppError('NOT_FOUND', 'No such ask.')
+    const sse = openStream(reply, requestId)
+    if (channel) {
+      channel.attach(sse, after)
+      return
+    }
+    for (const f of storedFrames(stored!)) sse.send(f.event, f.data, f.id)
+    sse.end()
   })
 
   app.post('/api/chat/:requestId/stop', {
@@ -39,6 +70,12 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req) => {
     const { requestId } = req.params as StopParams
-    return { stopped: await app.chat.stop(req.user!.id, requestId) }
+    const userId = req.user!.id
+    const run = registry.runOf(userId, requestId)
+    if (run)
+      return { stopped: run.stop('stop') }
+    if (await repo.askExists(requestId, userId))
+      return { stopped: false }
+    throw new AppError('NOT_FOUND', 'No such ask.')
   })
 }

@@ -42,6 +42,19 @@ const order = [{ updatedAt: 'desc' }, { id: 'desc' }] satisfies Prisma.Conversat
  * member's conversation is simply not found); omitted: anyone's (admin routes only).
  */
 export function createConversationsRepository(db: Db) {
+  /** Each row with the ask whose answer is being written in it (queued or running), if any. */
+  async function withActive<T extends { id: string }>(rows: T[]): Promise<Array<T & { activeRequestId: string | null }>> {
+    const asks = rows.length
+      ? await db.ask.findMany({ where: { conversationId: { in: rows.map(r => r.id) }, outcome: { in: ['queued', 'running'] } }, select: { id: true, conversationId: true } })
+      : []
+    const byConversation = new Map(asks.map(a => [a.conversationId, a.id]))
+    return rows.map(r => ({ ...r, activeRequestId: byConversation.get(r.id) ?? null }))
+  }
+  const one = async <T extends { id: string }>(row: Promise<T | null>): Promise<(T & { activeRequestId: string | null }) | null> => {
+    const r = await row
+    return r ? (await withActive([r]))[0]! : null
+  }
+
   return {
     /** Own conversations, newest first (limit + 1 rows: one more tells there is a next page). */
     async list(userId: number, page: ListPage) {
@@ -49,7 +62,7 @@ export function createConversationsRepository(db: Db) {
         db.conversation.findMany({ where: pageWhere({ userId }, page), orderBy: order, take: page.limit + 1, skip: page.skip, select: summarySelect }),
         db.conversation.count({ where: { userId } }),
       ])
-      return { items, total }
+      return { items: await withActive(items), total }
     },
 
     /** Anyone's conversations, with owner and size, newest first (limit + 1 rows). */
@@ -58,11 +71,11 @@ export function createConversationsRepository(db: Db) {
         db.conversation.findMany({ where: pageWhere(filter, page), orderBy: order, take: page.limit + 1, skip: page.skip, select: adminSelect }),
         db.conversation.count({ where: where(filter) }),
       ])
-      return { items, total }
+      return { items: await withActive(items), total }
     },
 
     async get(id: string, userId?: number) {
-      return db.conversation.findFirst({
+      return one(db.conversation.findFirst({
         where: { id, ...(userId !== undefined ? { userId } : {}) },
         select: {
           ...adminSelect,
@@ -72,7 +85,7 @@ export function createConversationsRepository(db: Db) {
             select: { id: true, parentId: true, role: true, content: true, status: true, model: true, finishReason: true, errorCode: true, createdAt: true, updatedAt: true },
           },
         },
-      })
+      }))
     },
 
     async find(id: string, userId?: number) {
@@ -80,7 +93,7 @@ export function createConversationsRepository(db: Db) {
     },
 
     async rename(id: string, title: string) {
-      return db.conversation.update({ where: { id }, data: { title }, select: summarySelect })
+      return one(db.conversation.update({ where: { id }, data: { title }, select: summarySelect }))
     },
 
     /** Gives the conversation to another member (not counted as activity: `updatedAt` stays). */
@@ -89,7 +102,7 @@ export function createConversationsRepository(db: Db) {
     },
 
     async summaryForAdmin(id: string) {
-      return db.conversation.findUnique({ where: { id }, select: adminSelect })
+      return one(db.conversation.findUnique({ where: { id }, select: adminSelect }))
     },
 
     async userExists(id: number): Promise<boolean> {

@@ -10,7 +10,7 @@ export function conversationsService(app: FastifyInstance): ConversationsService
   return createConversationsService({
     repo: createConversationsRepository(app.db),
     providers: app.providers,
-    stopConversation: id => app.chat.stopConversation(id),
+    stopConversation: id => app.asks.registry.stopConversation(id),
     logger: app.log.child({ module: 'conversations' }),
   })
 }

@@ -12,7 +12,7 @@ export interface ConversationsServiceDeps {
   logger: { warn: (obj: object, msg?: string) => void }
 }
 
-interface SummaryRow { id: string, title: string, model: string, createdAt: Date, updatedAt: Date }
+interface SummaryRow { id: string, title: string, model: string, createdAt: Date, updatedAt: Date, activeRequestId: string | null }
 interface AdminRow extends SummaryRow { upstreamId: string, user: { id: number, username: string, nickname: string }, _count: { messages: number } }
 interface MessageRow { id: string, parentId: string | null, role: string, content: string, status: string, model: string, finishReason: string | null, errorCode: string | null, createdAt: Date, updatedAt: Date }
 interface UpstreamRef { id: string, upstreamId: string, upstreamConversationId: string | null }
@@ -24,6 +24,7 @@ function summary(c: SummaryRow): ConversationSummary {
     model: c.model,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
+    activeRequestId: c.activeRequestId,
   }
 }
 
@@ -120,7 +121,7 @@ export function createConversationsService(deps: ConversationsServiceDeps) {
 
     async rename(userId: number, id: string, title: string): Promise<ConversationSummary> {
       const c = await found(repo.find(id, userId))
-      const updated = await repo.rename(id, title.trim() || c.title)
+      const updated = (await repo.rename(id, title.trim() || c.title))!
       renameUpstream(c, updated.title)
       return summary(updated)
     },

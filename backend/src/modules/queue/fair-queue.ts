@@ -51,6 +51,14 @@ export interface Ticket {
   cancel: (reason?: unknown) => boolean
 }
 
+/** A place in the queue claimed inside the admission transaction, filled once it committed. */
+export interface Place {
+  /** Joins the queue in the claimed place. Once. */
+  enqueue: (req: EnqueueRequest) => Ticket
+  /** Gives the place back (the admission failed). Idempotent; no-op after `enqueue`. */
+  release: () => void
+}
+
 export interface FairQueueOptions {
   concurrency: number
   maxDepth: number
@@ -97,6 +105,8 @@ export class FairQueue {
   private readonly waiters = new Map<string, Waiter>()
   private readonly samples: number[] = []
   private waitingCount = 0
+  /** Places claimed by `hold` and not yet filled: they count against `maxDepth`. */
+  private heldCount = 0
   private runningCount = 0
   private seq = 0
   private served = 0
@@ -125,12 +135,47 @@ export class FairQueue {
     this.dispatch()
   }
 
+  /**
+   * Claims a place without joining yet (synchronous: it runs inside the admission transaction, so
+   * a full queue undoes the whole admission). Throws QUEUE_FULL when `maxDepth` asks already wait.
+   */
+  hold(): Place {
+    this.checkRoom()
+    this.heldCount++
+    let open = true
+    const give = (): boolean => {
+      if (!open)
+        return false
+      open = false
+      this.heldCount--
+      return true
+    }
+    return {
+      enqueue: (req) => {
+        if (!give())
+          throw new Error('this place was already used')
+        return this.join(req)
+      },
+      release: () => void give(),
+    }
+  }
+
   /** Throws QUEUE_FULL when `maxDepth` asks already wait. */
   enqueue(req: EnqueueRequest): Ticket {
+    this.checkRoom()
+    return this.join(req)
+  }
+
+  private checkRoom(): void {
     if (this.closed)
       throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down.')
-    if (this.waitingCount >= this.opts.maxDepth)
+    if (this.waitingCount + this.heldCount >= this.opts.maxDepth)
       throw new AppError('QUEUE_FULL', 'Too many questions are waiting for this model right now. Try again in a little while.')
+  }
+
+  private join(req: EnqueueRequest): Ticket {
+    if (this.closed)
+      throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down.')
     let resolve!: (l: Lease) => void
     let reject!: (err: unknown) => void
     const lease = new Promise<Lease>((res, rej) => {

@@ -13,7 +13,8 @@ import type { AppError as AppErrorType } from '../../lib/errors.js'
 import type { CheckFailure } from '../limits/limits.logic.js'
 import type { LimitsService, LoadedLimits } from '../limits/limits.service.js'
 import type { QuotaRepository } from './quota.repository.js'
-import type { AdmitInput, QuotaGate, Reservation } from './quota.types.js'
+import type { WriteTx } from '../../db/sql.js'
+import type { AdmitInput, QuotaGate, Reservation, ReserveRetry } from './quota.types.js'
 import { AppError } from '../../lib/errors.js'
 import { checkAsk, longestWindow } from '../limits/limits.logic.js'
 import { DEFAULTS_SETTING_KEY } from '../limits/limits.repository.js'
@@ -24,8 +25,6 @@ export interface QuotaGateDeps {
   ledger: QuotaRepository
   now: () => Date
   timezone: string
-  /** True when the model key is configured. */
-  knowsModel: (model: string) => boolean
   logger?: { warn: (obj: object, msg?: string) => void }
 }
 
@@ -48,7 +47,7 @@ export function createQuotaGate(deps: QuotaGateDeps): QuotaGate & { recover: () 
    * "20 parallel asks with 1 unit left → exactly 1 admitted" holds by construction, without a
    * per-member lock. The stamps still guard refunds against admin edits made during the ask.
    */
-  function admitIn(input: AdmitInput, store?: (r: Reservation) => void): Reservation | 'changed' | 'no-limits' | AppErrorType {
+  function reserveIn(tx: WriteTx, input: AdmitInput): Reservation | ReserveRetry | AppErrorType {
     const { userId, model } = input
     const user = repo.findUser(userId)
     if (!user)
@@ -74,7 +73,7 @@ export function createQuotaGate(deps: QuotaGateDeps): QuotaGate & { recover: () 
     // Returned, not thrown: the stored default count (above) is kept either way.
     if (failure)
       return failureToError(failure, now)
-    const outcome = ledger.reserveIn({
+    const outcome = ledger.reserveIn(tx, {
       askId: input.askId,
       userId,
       model,
@@ -88,38 +87,19 @@ export function createQuotaGate(deps: QuotaGateDeps): QuotaGate & { recover: () 
       return new AppError('CONFLICT', 'This ask was admitted already.')
     if (outcome === 'changed')
       return 'changed'
-    const reservation = { askId: input.askId, userId, model, maxInFlight: l.row.maxInFlight }
-    store?.(reservation)
-    return reservation
+    return { askId: input.askId, userId, model, maxInFlight: l.row.maxInFlight }
   }
 
   return {
-    async admit(input, store) {
-      if (!deps.knowsModel(input.model))
-        throw new AppError('UNKNOWN_MODEL', `There is no model "${input.model}".`)
-      // 'changed' cannot happen inside one transaction; the loop is a safety net.
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const r = await ledger.write(() => admitIn(input, store))
-        if (r === 'no-limits') {
-          // A member without limits gets them (from the defaults) on first use; then check again.
-          await limits.load(input.userId)
-          continue
-        }
-        if (r instanceof AppError)
-          throw r
-        if (r !== 'changed')
-          return r
-      }
-      throw new AppError('SERVICE_UNAVAILABLE', 'Your limits are being changed right now; try again.')
+    reserveIn,
+
+    async loadLimits(userId) {
+      await limits.load(userId)
     },
 
-    async commit(r) {
-      await ledger.commit(r.askId)
-    },
+    commit: askId => ledger.commit(askId),
 
-    async refund(r) {
-      await ledger.refund(r.askId)
-    },
+    refund: askId => ledger.refund(askId),
 
     /**
      * At start-up (one process: nothing is running yet), reservations left open by a previous run

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js'
 import type { Prisma, QuotaHold } from '../../generated/prisma/client.js'
+import type { WriteTx } from '../../db/sql.js'
 import { sqlOf } from '../../db/client.js'
 
 type Tx = Db | Prisma.TransactionClient
@@ -42,10 +43,10 @@ export function createQuotaRepository(db: Db) {
   const giveModel = (userId: number, model: string, gen: number): number =>
     sql.run('UPDATE "ModelQuota" SET "remaining" = "remaining" + 1 WHERE "userId" = ? AND "model" = ? AND "remaining" >= 0 AND "gen" = ?', userId, model, gen)
 
-  /** Inside a write block: see `reserve`. */
-  function reserveIn(r: ReserveInput): ReserveOutcome {
-    const existing = sql.get('SELECT 1 AS "x" FROM "QuotaHold" WHERE "askId" = ?', r.askId)
-    const asked = sql.get<{ quota: string }>('SELECT "quota" FROM "Ask" WHERE "id" = ?', r.askId)
+  /** Inside a write block (`tx`): see `reserve`. */
+  function reserveIn(tx: WriteTx, r: ReserveInput): ReserveOutcome {
+    const existing = tx.get('SELECT 1 AS "x" FROM "QuotaHold" WHERE "askId" = ?', r.askId)
+    const asked = tx.get<{ quota: string }>('SELECT "quota" FROM "Ask" WHERE "id" = ?', r.askId)
     if (existing || (asked && asked.quota !== 'none' && asked.quota !== 'reserved'))
       return 'duplicate'
     if (!takeTotal(r.userId, r.totalGen, r.totalLimited))
@@ -86,8 +87,6 @@ export function createQuotaRepository(db: Db) {
   }
 
   return {
-    /** The write block the gate runs its check and `reserveIn` in (one transaction). */
-    write: <T>(fn: () => T): Promise<T> => sql.write(fn),
     reserveIn,
 
     /**
@@ -96,7 +95,7 @@ export function createQuotaRepository(db: Db) {
      * taken; check again). Never throws to roll back: a failed take is undone by hand.
      */
     reserve(r: ReserveInput): Promise<ReserveOutcome> {
-      return sql.write(() => reserveIn(r))
+      return sql.write(tx => reserveIn(tx, r))
     },
 
     /** First output arrived: the hold ends and the Ask row becomes "committed". False if not open. */

@@ -1,8 +1,11 @@
 /**
- * The seam between the chat engine and the limits module. The chat engine calls `admit` before
- * queueing (it throws an AppError with the failing check's code), then exactly one of `commit`
- * (first output arrived) or `refund` (failed or stopped before any output) per reservation.
+ * The seam between the ask pipeline and the limits module. Admission calls `reserveIn` inside its
+ * transaction, then exactly one of `commit` (first output arrived) or `refund` (failed or stopped
+ * before any output) follows per reservation.
  */
+import type { WriteTx } from '../../db/sql.js'
+import type { AppError } from '../../lib/errors.js'
+
 export interface AdmitInput {
   userId: number
   model: string
@@ -20,13 +23,20 @@ export interface Reservation {
   maxInFlight: number
 }
 
+/** Why `reserveIn` reserved nothing without an error: 'no-limits' = load the member's limits, then try again; 'changed' = an admin edit landed, try again. */
+export type ReserveRetry = 'no-limits' | 'changed'
+
 export interface QuotaGate {
   /**
-   * Checks and reserves. `store`, when given, runs synchronously in the SAME database transaction
-   * right after the reservation (plain SQL, db/sql.ts: the chat engine stores the question there);
-   * if it throws, the reservation is undone with it and `admit` rejects with that error.
+   * Runs the ordered checks and reserves, synchronously, inside the caller's write block (the
+   * admission transaction, which stores the ask in the same block). A failed check is returned as
+   * an AppError (not thrown: what the check stored, e.g. a default count, is kept).
    */
-  admit: (input: AdmitInput, store?: (r: Reservation) => void) => Promise<Reservation>
-  commit: (r: Reservation) => Promise<void>
-  refund: (r: Reservation) => Promise<void>
+  reserveIn: (tx: WriteTx, input: AdmitInput) => Reservation | ReserveRetry | AppError
+  /** Gives a member without limits their limits from the defaults (before retrying `reserveIn`). */
+  loadLimits: (userId: number) => Promise<void>
+  /** First output arrived: the reservation is spent. Once; later calls change nothing. */
+  commit: (askId: string) => Promise<unknown>
+  /** No output: the units go back. Once; later calls change nothing. */
+  refund: (askId: string) => Promise<unknown>
 }

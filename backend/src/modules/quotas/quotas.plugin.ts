@@ -34,7 +34,6 @@ export default fp(async (app) => {
     ledger: createQuotaRepository(app.db),
     now,
     timezone,
-    knowsModel: model => !!app.providers.byModel(model),
     logger: app.log.child({ module: 'quotas' }),
   })
   await gate.recover()

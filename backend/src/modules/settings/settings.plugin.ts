@@ -16,9 +16,9 @@ export default fp(async (app) => {
     repo: createSettingsRepository(app.db),
     providers: app.providers,
     config: app.config,
-    onApplied: upstreams => app.chat.upstreamsChanged(upstreams),
+    onApplied: upstreams => app.asks.queues.reconcile(upstreams),
     logger: app.log.child({ module: 'settings' }),
   })
   await settings.load()
   app.decorate('upstreamSettings', settings)
-}, { name: 'settings', dependencies: ['db', 'providers', 'chat'] })
+}, { name: 'settings', dependencies: ['db', 'providers', 'asks'] })

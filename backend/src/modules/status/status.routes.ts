@@ -9,7 +9,7 @@ export default async function statusRoutes(app: FastifyInstance): Promise<void> 
   const service = createStatusService({
     db: app.db,
     providers: app.providers,
-    queueStats: id => app.chat.queueStats(id),
+    queueStats: id => app.asks.queues.stats(id),
     now: () => app.now(),
   })
   app.get('/api/status', {

@@ -5,8 +5,7 @@
  *
  * Only rows still `streaming` are touched: a late checkpoint can never overwrite a final answer.
  */
-import type { Db } from '../../db/client.js'
-import { sqlOf } from '../../db/client.js'
+import type { AsksRepository } from './asks.repository.js'
 
 export interface CheckpointerLogger {
   warn: (obj: object, msg?: string) => void
@@ -19,7 +18,7 @@ export class Checkpointer {
   private timer: ReturnType<typeof setInterval> | undefined
   private flushing: Promise<void> = Promise.resolve()
 
-  constructor(private readonly db: Db, private readonly log: CheckpointerLogger, private readonly intervalMs = 1000) {}
+  constructor(private readonly repo: Pick<AsksRepository, 'checkpoint'>, private readonly log: CheckpointerLogger, private readonly intervalMs = 1000) {}
 
   /** Records the latest full text of a streaming answer. */
   mark(messageId: string, content: string): void {
@@ -58,12 +57,8 @@ export class Checkpointer {
     const entries = [...batch]
     for (let i = 0; i < entries.length; i += BATCH) {
       const part = entries.slice(i, i + BATCH)
-      const cases = part.map(() => 'WHEN ? THEN ?').join(' ')
-      const ids = part.map(() => '?').join(',')
-      const params = [...part.flat(), ...part.map(([id]) => id)]
       try {
-        const sql = sqlOf(this.db)
-        await sql.write(() => sql.run(`UPDATE "Message" SET "content" = CASE "id" ${cases} END WHERE "status" = 'streaming' AND "id" IN (${ids})`, ...params))
+        await this.repo.checkpoint(part)
       }
       catch (err) {
         this.log.warn({ err, count: part.length }, 'checkpoint of streaming answers failed')

@@ -26,10 +26,10 @@ export interface SseOptions {
   coalesceMs?: number
 }
 
-interface Held { event: string, data: unknown }
+interface Held { event: string, data: unknown, id?: string }
 
 export class SseStream {
-  private blocked = false
+  private stalled = false
   /** While blocked: the events not yet written (consecutive deltas merged). */
   private held: Held[] = []
   /** Frames of this turn, written together at its end. */
@@ -40,8 +40,11 @@ export class SseStream {
   /** Delta text held by coalescing, and when it must be written. */
   private pendingText = ''
   private pendingTimer: ReturnType<typeof setTimeout> | undefined
+  /** The id of the newest held delta (a merged frame carries the id of its last part). */
+  private pendingId: string | undefined
   private lastDeltaAt = -Infinity
   private readonly closeListeners: Array<() => void> = []
+  private readonly drainListeners: Array<() => void> = []
 
   constructor(private readonly res: ServerResponse, private readonly opts: SseOptions) {
     res.on('close', () => {
@@ -57,6 +60,16 @@ export class SseStream {
   /** True once the stream ended, by us or by the client going away. */
   get closed(): boolean {
     return this.ended
+  }
+
+  /** True while the socket's buffer is full: what is sent now is held until it drains. */
+  get blocked(): boolean {
+    return this.stalled
+  }
+
+  /** Called after the socket drained and what was held went out. */
+  onDrain(fn: () => void): void {
+    this.drainListeners.push(fn)
   }
 
   /** Called once if the client goes away before we end the stream. */
@@ -78,7 +91,8 @@ export class SseStream {
     this.ping.unref?.()
   }
 
-  send(event: string, data: unknown): void {
+  /** Sends an event; `id` becomes the frame's `id:` (the cursor a reader resumes from). */
+  send(event: string, data: unknown, id?: string): void {
     if (this.ended)
       return
     const coalesceMs = this.opts.coalesceMs ?? 0
@@ -86,16 +100,17 @@ export class SseStream {
       const now = performance.now()
       if (this.pendingTimer === undefined && now - this.lastDeltaAt >= coalesceMs) {
         this.lastDeltaAt = now
-        this.enqueue(event, data)
+        this.enqueue(event, data, id)
         return
       }
       this.pendingText += (data as { text: string }).text
+      this.pendingId = id
       if (this.pendingTimer === undefined)
         this.pendingTimer = setTimeout(() => this.flushText(), Math.max(1, coalesceMs - (now - this.lastDeltaAt)))
       return
     }
     this.flushText()
-    this.enqueue(event, data)
+    this.enqueue(event, data, id)
   }
 
   /** Writes what is held and ends the response. */
@@ -105,7 +120,7 @@ export class SseStream {
     this.flushText()
     this.ended = true
     clearTimeout(this.ping)
-    const rest = this.out + this.held.map(h => frame(h.event, h.data)).join('')
+    const rest = this.out + this.held.map(h => frame(h.event, h.data, h.id)).join('')
     this.out = ''
     this.held = []
     this.res.end(rest || undefined)
@@ -118,22 +133,27 @@ export class SseStream {
     clearTimeout(this.pendingTimer)
     this.pendingTimer = undefined
     const text = this.pendingText
+    const id = this.pendingId
     this.pendingText = ''
+    this.pendingId = undefined
     this.lastDeltaAt = performance.now()
     if (!this.ended)
-      this.enqueue('delta', { text })
+      this.enqueue('delta', { text }, id)
   }
 
-  private enqueue(event: string, data: unknown): void {
-    if (this.blocked) {
+  private enqueue(event: string, data: unknown, id?: string): void {
+    if (this.stalled) {
       const last = this.held.at(-1)
-      if (event === 'delta' && last?.event === 'delta')
+      if (event === 'delta' && last?.event === 'delta') {
         (last.data as { text: string }).text += (data as { text: string }).text
-      else
-        this.held.push({ event, data: event === 'delta' ? { ...(data as object) } : data })
+        last.id = id
+      }
+      else {
+        this.held.push({ event, data: event === 'delta' ? { ...(data as object) } : data, id })
+      }
       return
     }
-    this.out += frame(event, data)
+    this.out += frame(event, data, id)
     if (!this.flushScheduled) {
       this.flushScheduled = true
       process.nextTick(() => this.flush())
@@ -153,30 +173,35 @@ export class SseStream {
     const ok = this.res.write(chunk)
     this.ping?.refresh()
     if (!ok) {
-      this.blocked = true
-      this.res.once('drain', () => this.onDrain())
+      this.stalled = true
+      this.res.once('drain', () => this.drained())
     }
   }
 
-  private onDrain(): void {
-    this.blocked = false
-    if (this.ended || !this.held.length)
+  private drained(): void {
+    this.stalled = false
+    if (this.ended)
       return
-    const chunk = this.held.map(h => frame(h.event, h.data)).join('')
-    this.held = []
-    this.write(chunk)
+    if (this.held.length) {
+      const chunk = this.held.map(h => frame(h.event, h.data, h.id)).join('')
+      this.held = []
+      this.write(chunk)
+    }
+    if (!this.stalled) {
+      for (const l of this.drainListeners) l()
+    }
   }
 
   private onPing(): void {
     if (this.ended)
       return
-    if (!this.blocked)
+    if (!this.stalled)
       this.write(': ping\n\n')
     else
       this.ping?.refresh()
   }
 }
 
-function frame(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+function frame(event: string, data: unknown, id?: string): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
 }

@@ -1,5 +1,9 @@
-/** The chat engine's only access to the database. Every transaction is short and synchronous (db/sql.ts; ENV.md, prisma#29933). */
+/**
+ * The ask pipeline's only access to the database. Every transaction is short and synchronous
+ * (db/sql.ts; prisma/orm#29933 in docs/architecture.md, "Persistence").
+ */
 import type { Db } from '../../db/client.js'
+import type { WriteTx } from '../../db/sql.js'
 import { sqlOf } from '../../db/client.js'
 
 export interface StoredMessage {
@@ -40,6 +44,21 @@ export interface AcceptInput {
   assistantMessage?: { id: string, parentId: string }
   /** Present for `continue`: the answer row to reopen. */
   reopenMessageId?: string
+  /** The answer row this ask writes. */
+  messageId: string
+}
+
+/** What a finished ask looked like, for a listener that attaches after it ended. */
+export interface AskSnapshot {
+  requestId: string
+  conversationId: string
+  messageId: string
+  questionId: string
+  outcome: string
+  started: boolean
+  content: string
+  finishReason: string | null
+  errorCode: string | null
 }
 
 export interface FinalizeInput {
@@ -70,7 +89,7 @@ export interface FinalizeInput {
 
 interface RawMessage { id: string, parentId: string | null, role: string, content: string, status: string, model: string, upstreamMessageId: string | null, finishReason: string | null, createdAt: string }
 
-export function createChatRepository(db: Db) {
+export function createAsksRepository(db: Db) {
   // Every statement on an ask's path is plain SQL on Prisma's connection (db/sql.ts): through
   // Prisma each cost 0.3–2 ms of event-loop time, which 200 simultaneous asks add up (bench/stream.ts).
   const sql = sqlOf(db)
@@ -91,10 +110,10 @@ export function createChatRepository(db: Db) {
     },
 
     /**
-     * Stores the question, the (empty, `streaming`) answer and the Ask row. Runs inside a write
-     * block: the quota gate's admission transaction, committed before `accepted` is sent.
+     * Stores the question, the (empty, `streaming`) answer and the Ask row, inside the admission
+     * transaction (with the quota reservation), committed before `accepted` is sent.
      */
-    acceptIn(a: AcceptInput): void {
+    acceptIn(sql: WriteTx, a: AcceptInput): void {
       if (a.newConversation) {
         sql.run(
           'INSERT INTO "Conversation" ("id", "userId", "title", "model", "upstreamId", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -127,10 +146,11 @@ export function createChatRepository(db: Db) {
         )
       }
       sql.run(
-        'INSERT INTO "Ask" ("id", "userId", "conversationId", "model", "upstreamId", "outcome", "quota", "charsIn", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', \'reserved\', ?, ?)',
+        'INSERT INTO "Ask" ("id", "userId", "conversationId", "messageId", "model", "upstreamId", "outcome", "quota", "charsIn", "createdAt") VALUES (?, ?, ?, ?, ?, ?, \'queued\', \'reserved\', ?, ?)',
         a.askId,
         a.userId,
         a.conversationId,
+        a.messageId,
         a.model,
         a.upstreamId,
         a.charsIn,
@@ -142,12 +162,40 @@ export function createChatRepository(db: Db) {
       return !!sql.get('SELECT 1 AS "x" FROM "Ask" WHERE "id" = ? AND "userId" = ?', id, userId)
     },
 
+    /** The ask got its slot: the ask log says `running` from now on. */
+    markRunning(id: string, startedAt: Date): Promise<number> {
+      return sql.write(tx => tx.run('UPDATE "Ask" SET "outcome" = \'running\', "startedAt" = ? WHERE "id" = ? AND "outcome" = \'queued\'', startedAt, id))
+    },
+
+    /** Saves the text so far of answers being written (only rows still `streaming`: never a final answer). */
+    checkpoint(batch: Array<[messageId: string, content: string]>): Promise<number> {
+      const cases = batch.map(() => 'WHEN ? THEN ?').join(' ')
+      const ids = batch.map(() => '?').join(',')
+      const params = [...batch.flat(), ...batch.map(([id]) => id)]
+      return sql.write(tx => tx.run(`UPDATE "Message" SET "content" = CASE "id" ${cases} END WHERE "status" = 'streaming' AND "id" IN (${ids})`, ...params))
+    },
+
+    /** A member's ask as stored (null: none, or another member's). */
+    askSnapshot(id: string, userId: number): AskSnapshot | null {
+      const row = sql.get<Omit<AskSnapshot, 'started'> & { startedAt: string | null }>(
+        `SELECT a."id" AS "requestId", a."conversationId", a."messageId", m."parentId" AS "questionId", a."outcome", a."startedAt",
+                m."content", m."finishReason", COALESCE(a."errorCode", m."errorCode") AS "errorCode"
+         FROM "Ask" a JOIN "Message" m ON m."id" = a."messageId" WHERE a."id" = ? AND a."userId" = ?`,
+        id,
+        userId,
+      )
+      if (!row)
+        return null
+      const { startedAt, ...rest } = row
+      return { ...rest, questionId: rest.questionId ?? rest.messageId, started: startedAt !== null || !!rest.content }
+    },
+
     /**
      * Writes the final answer, the Ask row and the conversation in one transaction. A conversation
      * deleted meanwhile simply matches no rows.
      */
     async finalize(f: FinalizeInput): Promise<void> {
-      await sql.write(() => {
+      await sql.write((sql) => {
         sql.run(
           'UPDATE "Message" SET "content" = ?, "status" = ?, "finishReason" = ?, "errorCode" = ?, "upstreamMessageId" = COALESCE(?, "upstreamMessageId"), "updatedAt" = ? WHERE "id" = ?',
           f.content,
@@ -195,4 +243,4 @@ export function createChatRepository(db: Db) {
   }
 }
 
-export type ChatRepository = ReturnType<typeof createChatRepository>
+export type AsksRepository = ReturnType<typeof createAsksRepository>

@@ -1,0 +1,158 @@
+/**
+ * Admission: the first steps of an ask (docs/architecture.md, "One ask's path").
+ *   validate → plan (planner.ts) → ONE transaction: quota reserve + a place in the queue + the
+ *   question, the empty answer and the Ask row → after the commit: join the queue, start the run.
+ * Anything that refuses the ask throws an AppError before anything is stored (the route answers it
+ * as JSON); once this returns, the ask lives on its own until it ends, whoever listens.
+ */
+import type { ChatBody } from '../../contracts/chat.js'
+import type { Sql } from '../../db/sql.js'
+import type { ProviderRegistry } from '../providers/registry.js'
+import type { Place, Ticket } from '../queue/fair-queue.js'
+import type { QuotaGate, Reservation } from '../quotas/quota.types.js'
+import type { AskPlan, AskRunDeps } from './ask-run.js'
+import type { AsksRepository } from './asks.repository.js'
+import type { RunRegistry } from './run-registry.js'
+import type { UpstreamQueues } from './upstream-queues.js'
+import { randomUUID } from 'node:crypto'
+import { AppError } from '../../lib/errors.js'
+import { codePoints } from '../../lib/text.js'
+import { shortTitle } from '../providers/shared/title.js'
+import { AskChannel } from '../streams/channel.js'
+import { AskRun } from './ask-run.js'
+import { planAsk } from './planner.js'
+
+export interface AdmissionConfig {
+  max_content_chars: number
+  history_max_chars: number
+}
+
+export interface AdmissionDeps {
+  sql: Pick<Sql, 'write'>
+  repo: Pick<AsksRepository, 'findConversation' | 'acceptIn'>
+  quota: QuotaGate
+  providers: Pick<ProviderRegistry, 'byModel'>
+  queues: UpstreamQueues
+  registry: RunRegistry
+  runDeps: AskRunDeps
+  config: () => AdmissionConfig
+  now: () => Date
+}
+
+export type Admission = ReturnType<typeof createAdmission>
+
+export function createAdmission(deps: AdmissionDeps) {
+  const { registry } = deps
+
+  /** Reserve, claim a queue place and store, in one transaction; retried when limits were missing or changed. */
+  async function reserveAndStore(userId: number, store: Parameters<AsksRepository['acceptIn']>[1], model: string, newConversation: boolean, queue: { hold: () => Place }): Promise<{ reservation: Reservation, place: Place }> {
+    let place: Place | undefined
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const r = await deps.sql.write((tx) => {
+          const res = deps.quota.reserveIn(tx, { userId, model, askId: store.askId, newConversation })
+          if (typeof res === 'string' || res instanceof AppError)
+            return res
+          // QUEUE_FULL throws: the block is rolled back, the reservation with it.
+          place = queue.hold()
+          deps.repo.acceptIn(tx, store)
+          return res
+        })
+        if (r instanceof AppError)
+          throw r
+        if (r === 'no-limits')
+          await deps.quota.loadLimits(userId)
+        else if (r !== 'changed')
+          return { reservation: r, place: place! }
+      }
+      throw new AppError('SERVICE_UNAVAILABLE', 'Your limits are being changed right now; try again.')
+    }
+    catch (err) {
+      place?.release()
+      throw err
+    }
+  }
+
+  return {
+    /** Admits and stores an ask, and starts it. Throws AppError when it cannot be accepted. */
+    async admit(userId: number, body: ChatBody): Promise<AskRun> {
+      if (registry.isClosing)
+        throw new AppError('SERVICE_UNAVAILABLE', 'The server is restarting; try again in a moment.')
+      const cfg = deps.config()
+      const action = body.action ?? 'next'
+      if (action === 'next') {
+        if (!body.content.trim())
+          throw new AppError('VALIDATION_FAILED', 'body.content: the question is empty')
+        if (codePoints(body.content) > cfg.max_content_chars)
+          throw new AppError('CONTENT_TOO_LONG', `A question may have at most ${cfg.max_content_chars} characters.`, { maxChars: cfg.max_content_chars })
+      }
+      const route = deps.providers.byModel(body.model)
+      if (!route)
+        throw new AppError('UNKNOWN_MODEL', `There is no model "${body.model}".`)
+
+      const conv = body.conversationId ? await deps.repo.findConversation(body.conversationId, userId) : null
+      if (body.conversationId && !conv)
+        throw new AppError('NOT_FOUND', 'No such conversation.')
+      if (!conv && action !== 'next')
+        throw new AppError('BAD_REQUEST', `"${action}" needs a conversationId.`)
+      const web = route.upstream.type === 'chatgpt-web'
+      if (conv && conv.upstreamId !== route.upstream.id && (web || conv.upstreamConversationId))
+        throw new AppError('BAD_REQUEST', 'This conversation lives on another upstream; start a new conversation for this model.')
+
+      const planned = planAsk({ action, content: body.content, parentMessageId: body.parentMessageId, conversation: conv, upstreamKeepsContext: web, historyMaxChars: cfg.history_max_chars })
+      const requestId = randomUUID()
+      const conversationId = conv?.id ?? randomUUID()
+      const fallbackTitle = shortTitle(body.content)
+      const charsIn = codePoints(planned.input.content) + (planned.input.history ?? []).reduce((n, t) => n + codePoints(t.content), 0)
+
+      registry.claimConversation(conversationId)
+      let admitted: { reservation: Reservation, place: Place }
+      try {
+        admitted = await reserveAndStore(userId, {
+          now: deps.now(),
+          askId: requestId,
+          userId,
+          model: body.model,
+          upstreamId: route.upstream.id,
+          charsIn,
+          conversationId,
+          newConversation: conv ? undefined : { id: conversationId, title: fallbackTitle },
+          userMessage: planned.userMessage,
+          assistantMessage: planned.assistantMessage,
+          reopenMessageId: planned.reopenMessageId,
+          messageId: planned.answerId,
+        }, body.model, !conv, deps.queues.queueFor(route.upstream))
+      }
+      catch (err) {
+        registry.releaseConversation(conversationId)
+        throw err
+      }
+
+      // Committed: from here on the ask exists, and it ends through its run whatever happens.
+      const plan: AskPlan = {
+        provider: route.provider,
+        upstream: route.upstream,
+        input: { slug: route.slug, ...planned.input },
+        baseText: planned.baseText,
+        newConversation: !conv,
+        fallbackTitle,
+      }
+      // A new conversation is stored with the question's first words as its title until a better one arrives.
+      const accepted = { requestId, conversationId, userMessageId: planned.questionId, assistantMessageId: planned.answerId, ...(conv ? {} : { title: fallbackTitle }) }
+      const channel = new AskChannel({ onListeners: n => registry.listenersChanged(requestId, n) })
+      const run = new AskRun(deps.runDeps, userId, accepted, plan, channel, r => registry.retire(r))
+      let ticket: Ticket
+      try {
+        ticket = admitted.place.enqueue({ id: requestId, member: userId, maxInFlight: admitted.reservation.maxInFlight, onPosition: p => run.onPosition(p) })
+      }
+      catch (err) {
+        // The queue closed between the commit and now (shutdown, upstream removed): the run ends with that error.
+        ticket = { id: requestId, lease: Promise.reject(err), cancel: () => false }
+        ticket.lease.catch(() => {})
+      }
+      registry.add(run)
+      run.start(ticket)
+      return run
+    },
+  }
+}
