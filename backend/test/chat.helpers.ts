@@ -57,6 +57,8 @@ export type Ev = ChatStreamEvent
 
 export class ChatStream {
   readonly events: Ev[] = []
+  /** The `id:` of each event, in the same order. */
+  readonly ids: string[] = []
   comments = 0
   ended = false
   /** Resolves when the server ended the stream (or the client aborted). */
@@ -73,6 +75,7 @@ export class ChatStream {
     const parser = createParser({
       onEvent: (e) => {
         this.events.push({ event: e.event as Ev['event'], data: JSON.parse(e.data) } as Ev)
+        this.ids.push(e.id ?? '')
         this.notify()
       },
       onComment: () => {
@@ -137,6 +140,11 @@ export class ChatStream {
     return e.data
   }
 
+  /** The id of the newest event received (what a browser sends back as Last-Event-ID). */
+  get lastId(): string | undefined {
+    return this.ids.at(-1)
+  }
+
   /** Disconnects like a closed browser tab. */
   disconnect(): void {
     this.ac.abort()
@@ -169,6 +177,18 @@ export async function open(base: string, session: TestSession, body: Partial<Cha
   if (!a.stream)
     throw new Error(`ask refused: ${a.status} ${JSON.stringify(a.json)}`)
   return a.stream
+}
+
+/** `GET /api/chat/:requestId/events`, optionally resuming after `lastEventId`. */
+export async function attach(base: string, session: TestSession, requestId: string, lastEventId?: string): Promise<ChatAnswer> {
+  const ac = new AbortController()
+  const res = await fetch(`${base}/api/chat/${requestId}/events`, {
+    headers: { authorization: `Bearer ${session.token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+    signal: ac.signal,
+  })
+  if (res.status !== 200 || !res.headers.get('content-type')?.startsWith('text/event-stream'))
+    return { status: res.status, json: await res.json() }
+  return { status: res.status, stream: new ChatStream(res.status, res.body, ac) }
 }
 
 export async function api(base: string, session: TestSession, method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {

@@ -1,3 +1,4 @@
+import type { UpstreamConfig } from '../../config/schema.js'
 /**
  * One accepted ask, from its place in the queue to its stored end: a small state machine
  * (queued → running → ended; queued → ended), guarded so that every ask ends exactly once —
@@ -6,7 +7,6 @@
  * and reports its end through `onEnd`. See docs/architecture.md, "One ask's path".
  */
 import type { AcceptedEvent, ChatUsage } from '../../contracts/chat.js'
-import type { UpstreamConfig } from '../../config/schema.js'
 import type { AskInput, FinishReason, Provider, ProviderEvent } from '../providers/types.js'
 import type { Lease, QueuePosition, Ticket } from '../queue/fair-queue.js'
 import type { AskChannel } from '../streams/channel.js'

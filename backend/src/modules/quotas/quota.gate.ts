@@ -1,3 +1,4 @@
+import type { WriteTx } from '../../db/sql.js'
 /**
  * The real QuotaGate: the ordered checks (limits.logic.ts `checkAsk`), then an atomic reservation
  * (quota.repository.ts), then exactly one of commit (first output) or refund (no output).
@@ -13,7 +14,6 @@ import type { AppError as AppErrorType } from '../../lib/errors.js'
 import type { CheckFailure } from '../limits/limits.logic.js'
 import type { LimitsService, LoadedLimits } from '../limits/limits.service.js'
 import type { QuotaRepository } from './quota.repository.js'
-import type { WriteTx } from '../../db/sql.js'
 import type { AdmitInput, QuotaGate, Reservation, ReserveRetry } from './quota.types.js'
 import { AppError } from '../../lib/errors.js'
 import { checkAsk, longestWindow } from '../limits/limits.logic.js'

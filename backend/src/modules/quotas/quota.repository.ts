@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.js'
-import type { Prisma, QuotaHold } from '../../generated/prisma/client.js'
 import type { WriteTx } from '../../db/sql.js'
+import type { Prisma, QuotaHold } from '../../generated/prisma/client.js'
 import { sqlOf } from '../../db/client.js'
 
 type Tx = Db | Prisma.TransactionClient
