@@ -1,10 +1,11 @@
-import { onBeforeUnmount, ref } from 'vue'
+import { onScopeDispose, ref } from 'vue'
 import { errorMessage } from '../../../locales'
 
 /**
  * A load that may be started again before it ends: each run gets its own `AbortSignal`, a new run
- * aborts the one before (and unmounting aborts the last), an aborted run leaves no error, and
- * `loading` ends with the latest run only. `task` should return early when its signal was aborted.
+ * aborts the one before (and the end of the owning component or scope aborts the last), a run that
+ * was aborted leaves no error — even one that fails late for another reason — and `loading` ends with
+ * the latest run only. `task` should return early when its signal was aborted.
  */
 export function useLatestLoad(task: (signal: AbortSignal) => Promise<void>) {
   const loading = ref(false)
@@ -20,7 +21,7 @@ export function useLatestLoad(task: (signal: AbortSignal) => Promise<void>) {
       await task(c.signal)
     }
     catch (err) {
-      if (!(err instanceof DOMException && err.name === 'AbortError'))
+      if (!c.signal.aborted && !(err instanceof DOMException && err.name === 'AbortError'))
         error.value = errorMessage(err)
     }
     finally {
@@ -29,6 +30,6 @@ export function useLatestLoad(task: (signal: AbortSignal) => Promise<void>) {
     }
   }
 
-  onBeforeUnmount(() => ctl?.abort())
+  onScopeDispose(() => ctl?.abort())
   return { loading, error, load }
 }
