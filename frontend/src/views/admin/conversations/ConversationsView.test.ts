@@ -23,7 +23,7 @@ vi.mock('../../../api/admin', () => api)
 const MIA = { id: 7, username: 'mia', nickname: 'Mia Chen' }
 const NOAH = { id: 8, username: 'noah', nickname: '' }
 function conv(id: string, fields: Partial<AdminConversationSummary> = {}): AdminConversationSummary {
-  return { id, title: `Chat ${id}`, model: 'gpt-4o', createdAt: '2024-05-06T07:00:00.000Z', updatedAt: new Date().toISOString(), upstreamId: 'main', owner: MIA, messageCount: 4, ...fields }
+  return { id, title: `Chat ${id}`, model: 'gpt-4o', createdAt: '2024-05-06T07:00:00.000Z', updatedAt: new Date().toISOString(), activeRequestId: null, upstreamId: 'main', owner: MIA, messageCount: 4, ...fields }
 }
 const page = (items: AdminConversationSummary[], total = items.length) => ({ items, total, nextCursor: null })
 const $ = (sel: string): HTMLElement | null => document.querySelector(sel)

@@ -15,6 +15,7 @@ const DETAIL: AdminConversationDetail = {
   model: 'gpt-4o',
   createdAt: '2024-05-06T07:00:00.000Z',
   updatedAt: '2024-05-06T08:00:00.000Z',
+  activeRequestId: null,
   upstreamId: 'main',
   owner: { id: 7, username: 'mia', nickname: 'Mia Chen' },
   messageCount: 5,
