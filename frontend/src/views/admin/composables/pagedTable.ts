@@ -12,6 +12,9 @@ export interface Page<T> {
 /** What a page is asked for with: the filters in effect, the page and its size. */
 export type PageQuery<F> = F & { page: number, pageSize: number }
 
+/** The pager's props for `NDataTable` (`remote`) or `NPagination`. */
+export type Pager = PaginationProps & { onUpdatePage: (page: number) => void, onUpdatePageSize: (size: number) => void }
+
 export interface PagedTableOptions<F extends object, T> {
   /** Every filter with its empty value: the keys the table watches, and what `clearFilters` goes back to. */
   filters: F
@@ -110,7 +113,7 @@ export function usePagedTable<F extends object, T>(o: PagedTableOptions<F, T>) {
   }
 
   /** The pager, or `false` while everything fits on the first page. */
-  const pagination = computed<PaginationProps | false>(() => (total.value > pageSize.value || page.value > 1) && {
+  const pagination = computed<Pager | false>(() => (total.value > pageSize.value || page.value > 1) && {
     page: page.value,
     pageSize: pageSize.value,
     itemCount: total.value,
