@@ -8,14 +8,17 @@ import { LogRing } from './lib/logger.js'
 import { OneLineRequestLog } from './lib/request-log.js'
 import askLogRoutes from './modules/asklog/asklog.routes.js'
 import asksPlugin from './modules/asks/asks.plugin.js'
+import authPlugin from './modules/auth/auth.plugin.js'
 import { loginRoutes, sessionRoutes } from './modules/auth/auth.routes.js'
 import chatRoutes from './modules/chat/chat.routes.js'
 import adminConversationsRoutes from './modules/conversations/admin-conversations.routes.js'
 import conversationsRoutes from './modules/conversations/conversations.routes.js'
 import healthRoutes from './modules/health/health.routes.js'
+import limitsPlugin from './modules/limits/limits.plugin.js'
 import limitsAdminRoutes from './modules/limits/limits.routes.js'
 import logsRoutes from './modules/logs/logs.routes.js'
 import modelsRoutes from './modules/models/models.routes.js'
+import providersPlugin from './modules/providers/providers.plugin.js'
 import quotasPlugin from './modules/quotas/quotas.plugin.js'
 import settingsPlugin from './modules/settings/settings.plugin.js'
 import settingsRoutes from './modules/settings/settings.routes.js'
@@ -23,10 +26,9 @@ import statsRoutes from './modules/stats/stats.routes.js'
 import statusRoutes from './modules/status/status.routes.js'
 import adminUserRoutes from './modules/users/admin-users.routes.js'
 import meRoutes from './modules/users/me.routes.js'
-import authPlugin from './plugins/auth.js'
+import usersPlugin from './modules/users/users.plugin.js'
 import dbPlugin from './plugins/db.js'
 import errorsPlugin from './plugins/errors.js'
-import providersPlugin from './plugins/providers.js'
 import routePolicy from './plugins/route-policy.js'
 import securityPlugin from './plugins/security.js'
 import spaPlugin, { defaultWebDir } from './plugins/spa.js'
@@ -79,10 +81,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // Infrastructure
   await app.register(dbPlugin, { dataDir: opts.dataDir })
+
+  // Feature modules: each one plugin, with its dependencies declared (fastify-plugin checks them),
+  // decorating the app with plain values (docs/architecture.md, "Modules and wiring").
   await app.register(authPlugin)
+  await app.register(usersPlugin)
   await app.register(providersPlugin)
+  await app.register(limitsPlugin)
   await app.register(quotasPlugin)
-  // The ask pipeline, after the quota gate it reserves through.
   await app.register(asksPlugin)
   // The upstreams saved from the dashboard, if any, replace the configured ones before anyone asks.
   await app.register(settingsPlugin)

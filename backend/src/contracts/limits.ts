@@ -2,7 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox'
 import { Type as T } from '@sinclair/typebox'
 
 /**
- * Per-member limits (DESIGN.md "Limits and quotas"). Counts use -1 for "unlimited".
+ * Per-member limits (docs/limits.md). Counts use -1 for "unlimited".
  * Formats and cross-field rules (HH:MM, overlapping slots, known model keys) are checked by the
  * limits service, whose messages name the offending field.
  */

@@ -1,6 +1,6 @@
 /**
  * The ChatGPT web `backend-api` side of the fake upstream: SSE replies in the classic cumulative
- * format or the "v1" delta encoding (REFERENCE §4.1.3), and the conversation management calls.
+ * format or the "v1" delta encoding (docs/architecture.md, "Upstream wire formats"), and the conversation management calls.
  */
 import type { FakeKnobs } from './knobs.js'
 import type { SseWriter } from './writer.js'

@@ -1,4 +1,4 @@
-/** The OpenAI Chat Completions side of the fake upstream (REFERENCE §4.3), streamed or not. */
+/** The OpenAI Chat Completions side of the fake upstream (docs/architecture.md, "Upstream wire formats"), streamed or not. */
 import type { ServerResponse } from 'node:http'
 import type { FakeKnobs } from './knobs.js'
 import type { SseWriter } from './writer.js'

@@ -4,8 +4,8 @@ import { LoginBody, LoginResponse } from '../../contracts/auth.js'
 import { errors } from '../../contracts/common.js'
 import { RevokedResponse, SessionIdParams, SessionList } from '../../contracts/users.js'
 import { isAppError } from '../../lib/errors.js'
-import { SESSION_COOKIE, sessionCookieOptions } from '../../plugins/auth.js'
 import { toPublicUser } from '../users/users.service.js'
+import { SESSION_COOKIE, sessionCookieOptions } from './auth.plugin.js'
 
 /** `POST /api/auth/login`: public. Register outside the authenticated scope. */
 export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -60,10 +60,15 @@ describe('login throttle', () => {
     expect(verdicts.filter(v => !v.blocked)).toHaveLength(5)
   })
 
-  it('holds a bounded number of keys', () => {
-    const th = new LoginThrottle({ maxFailures: 5, windowMs: 15 * MIN, maxKeys: 100 })
-    for (let i = 0; i < 1000; i++) th.begin(`u${i}`, `10.0.${i >> 8}.${i & 255}`, i)
-    expect(th.sizes.accounts).toBeLessThanOrEqual(100)
-    expect(th.sizes.ips).toBeLessThanOrEqual(100)
+  it('holds a bounded number of keys: the least recently touched are forgotten, the recent kept', () => {
+    const th = new LoginThrottle({ maxFailures: 5, windowMs: 15 * MIN, ipFactor: 1000, maxKeys: 100 })
+    for (let i = 0; i < 5; i++) th.begin('victim', '9.9.9.9', i)
+    expect(th.check('victim', '9.9.9.9', 10).blocked).toBe(true)
+    for (let i = 0; i < 1000; i++) th.begin(`u${i}`, `10.0.${i >> 8}.${i & 255}`, 10 + i)
+    // 'victim' was pushed out by a thousand newer keys: memory stays bounded.
+    expect(th.check('victim', '9.9.9.9', 2000).blocked).toBe(false)
+    // The newest keys are still counted: four more failures block u999.
+    for (let i = 0; i < 4; i++) th.begin('u999', '10.0.3.231', 2000 + i)
+    expect(th.check('u999', '1.1.1.1', 2010)).toMatchObject({ blocked: true, scope: 'account' })
   })
 })

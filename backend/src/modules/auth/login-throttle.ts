@@ -65,10 +65,6 @@ class SlidingFailures {
       this.map.delete(key)
   }
 
-  get size(): number {
-    return this.map.size
-  }
-
   private live(key: string, now: number): number[] {
     const list = this.map.get(key)
     if (!list)
@@ -123,10 +119,5 @@ export class LoginThrottle {
   fail(account: string, ip: string, now: number): void {
     this.accounts.add(account, now)
     this.ips.add(ip, now)
-  }
-
-  /** Keys held (accounts, IPs): for tests of the bound. */
-  get sizes(): { accounts: number, ips: number } {
-    return { accounts: this.accounts.size, ips: this.ips.size }
   }
 }

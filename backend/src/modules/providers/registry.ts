@@ -1,20 +1,8 @@
 import type { ModelConfig, UpstreamConfig } from '../../config/schema.js'
-import type { Provider, UpstreamHealth } from './types.js'
+import type { Provider, ProviderDeps } from './types.js'
 import { createChatgptWebProvider } from './chatgpt-web/chatgpt-web.provider.js'
 import { createDemoProvider } from './demo/demo.provider.js'
 import { createOpenaiProvider } from './openai/openai.provider.js'
-
-/** What providers may log through (pino-compatible). Never given secrets. */
-export interface ProviderLogger {
-  info: (obj: object, msg?: string) => void
-  warn: (obj: object, msg?: string) => void
-}
-
-export interface ProviderDeps {
-  logger?: ProviderLogger
-  /** Time source for cool-downs and health timestamps. */
-  now?: () => Date
-}
 
 export interface ModelRoute {
   provider: Provider
@@ -33,15 +21,6 @@ export interface ModelEntry {
   demo: boolean
 }
 
-/** One upstream as the admin and `/api/status` may see it: no URL, no credentials. */
-export interface UpstreamStatus {
-  id: string
-  type: UpstreamConfig['type']
-  concurrency: number
-  models: string[]
-  health: UpstreamHealth
-}
-
 export interface ProviderRegistry {
   /** The provider for an upstream id. */
   get: (upstreamId: string) => Provider | undefined
@@ -51,8 +30,6 @@ export interface ProviderRegistry {
   models: () => ModelEntry[]
   /** The upstream configs in effect. They hold credentials: never serialize them as they are. */
   upstreams: () => UpstreamConfig[]
-  /** Health of every upstream, safe to send to a browser. */
-  status: () => UpstreamStatus[]
   /** Replaces the upstream set (settings hot-reload). Providers whose config is unchanged are kept, with their health. */
   reload: (upstreams: UpstreamConfig[]) => void
   /** Releases every provider's connections. */
@@ -108,13 +85,6 @@ export function createProviders(upstreams: UpstreamConfig[], deps: ProviderDeps 
       demo: upstream.type === 'demo',
     }))),
     upstreams: () => entries.map(e => e.upstream),
-    status: () => entries.map(({ upstream, provider }) => ({
-      id: upstream.id,
-      type: upstream.type,
-      concurrency: upstream.concurrency ?? 1,
-      models: (upstream.models ?? []).map(m => m.key),
-      health: provider.health(),
-    })),
     reload: build,
     close: async () => {
       await Promise.all(entries.map(e => e.provider.close?.({ force: true })))

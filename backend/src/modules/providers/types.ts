@@ -4,6 +4,18 @@
  */
 import type { UpstreamConfig } from '../../config/schema.js'
 
+/** What providers may log through (pino-compatible). Never given secrets. */
+export interface ProviderLogger {
+  info: (obj: object, msg?: string) => void
+  warn: (obj: object, msg?: string) => void
+}
+
+export interface ProviderDeps {
+  logger?: ProviderLogger
+  /** Time source for cool-downs and health timestamps. */
+  now?: () => Date
+}
+
 export interface ChatTurn {
   role: 'user' | 'assistant' | 'system'
   content: string

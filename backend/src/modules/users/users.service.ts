@@ -1,18 +1,28 @@
 import type { Preferences as PreferencesT, PublicUser, Role, UpdateMeBody } from '../../contracts/auth.js'
 import type { AdminUser, AdminUserList, CreateUserBody, ListUsersQuery, UpdateUserBody } from '../../contracts/users.js'
 import type { User } from '../../generated/prisma/client.js'
-import type { LoginThrottle } from '../auth/login-throttle.js'
-import type { SessionService } from '../auth/sessions.service.js'
 import type { UserPatch, UsersRepository } from './users.repository.js'
 import { Value } from '@sinclair/typebox/value'
 import { Preferences } from '../../contracts/auth.js'
 import { AppError } from '../../lib/errors.js'
 import { checkPasswordPolicy, generatePassword, hashPassword, verifyPassword } from '../../lib/password.js'
 
+/** What this service needs of the members' sessions (the auth module provides it). */
+export interface MemberSessions {
+  countLive: (userIds: number[]) => Promise<Map<number, number>>
+  revokeAll: (userId: number, exceptId?: string) => Promise<number>
+}
+
+/** What this service needs of the login throttle (wrong current passwords count as failed logins). */
+export interface PasswordThrottle {
+  check: (account: string, ip: string, now: number) => { blocked: boolean, retryAfterSeconds: number }
+  fail: (account: string, ip: string, now: number) => void
+}
+
 export interface UsersServiceDeps {
   repo: UsersRepository
-  sessions: SessionService
-  throttle: LoginThrottle
+  sessions: MemberSessions
+  throttle: PasswordThrottle
   now: () => Date
 }
 

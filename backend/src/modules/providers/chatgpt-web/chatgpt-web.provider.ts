@@ -1,7 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { ChatgptWebUpstream } from '../../../config/schema.js'
-import type { ProviderDeps } from '../registry.js'
-import type { AskInput, Provider, ProviderEvent, UpstreamConversationSummary } from '../types.js'
+import type { AskInput, Provider, ProviderDeps, ProviderEvent, UpstreamConversationSummary } from '../types.js'
 import { randomUUID } from 'node:crypto'
 import { joinUrl, UpstreamClient } from '../shared/http.js'
 import { readSse } from '../shared/sse.js'
@@ -11,7 +10,7 @@ import { conversationEvents } from './stream.js'
 
 export type ChatgptWebUpstreamConfig = Static<typeof ChatgptWebUpstream>
 
-/** The completion request body (REFERENCE §4.1.2). */
+/** The completion request body (docs/architecture.md, "Upstream wire formats"). */
 export function conversationBody(input: AskInput): Record<string, unknown> {
   const isContinue = input.action === 'continue'
   if (isContinue && (!input.upstreamConversationId || !input.upstreamParentMessageId))
@@ -42,7 +41,7 @@ export function conversationBody(input: AskInput): Record<string, unknown> {
 }
 
 /**
- * ChatGPT's web `backend-api` behind a reverse proxy (REFERENCE §4.1): streamed completions in the
+ * ChatGPT's web `backend-api` behind a reverse proxy (docs/architecture.md, "Upstream wire formats"): streamed completions in the
  * classic or "v1" encoding, plus the conversation management calls.
  */
 export function createChatgptWebProvider(upstream: ChatgptWebUpstreamConfig, deps: ProviderDeps = {}): Provider {

@@ -1,5 +1,5 @@
 /**
- * ChatGPT's "v1" delta encoding (REFERENCE §4.1.3b): documents added at the root path, then
+ * ChatGPT's "v1" delta encoding (docs/architecture.md, "Upstream wire formats"): documents added at the root path, then
  * operations against them. A bare `{"v": …}` repeats the previous operation on the previous path.
  */
 

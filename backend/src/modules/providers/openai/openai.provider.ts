@@ -1,7 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { OpenaiUpstream } from '../../../config/schema.js'
-import type { ProviderDeps } from '../registry.js'
-import type { AskInput, ChatTurn, Provider, ProviderEvent } from '../types.js'
+import type { AskInput, ChatTurn, Provider, ProviderDeps, ProviderEvent } from '../types.js'
 import { joinUrl, UpstreamClient } from '../shared/http.js'
 import { readSse } from '../shared/sse.js'
 import { UpstreamState } from '../shared/state.js'
@@ -20,7 +19,7 @@ export function chatMessages(input: AskInput): ChatTurn[] {
 }
 
 /**
- * The OpenAI Chat Completions API, or any compatible server (REFERENCE §4.3). History is sent by
+ * The OpenAI Chat Completions API, or any compatible server (docs/architecture.md, "Upstream wire formats"). History is sent by
  * us. Title: a `title` event made from the question's first words follows the first text of an ask
  * that starts a conversation (no history); no extra upstream call.
  */

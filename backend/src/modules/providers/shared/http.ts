@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import type { ProviderLogger } from '../registry.js'
+import type { ProviderLogger } from '../types.js'
 import type { UpstreamState } from './state.js'
 import { Agent, request } from 'undici'
 import { ProviderError } from '../types.js'

@@ -1,7 +1,7 @@
-import type { ProviderRegistry } from '../modules/providers/registry.js'
+import type { ProviderRegistry } from './registry.js'
 import fp from 'fastify-plugin'
-import { effectiveUpstreams } from '../config/load.js'
-import { createProviders } from '../modules/providers/registry.js'
+import { effectiveUpstreams } from '../../config/load.js'
+import { createProviders } from './registry.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

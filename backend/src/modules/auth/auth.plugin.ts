@@ -19,25 +19,23 @@
  * not past `auth.session_max_days` after login) and its user enabled, on every request. So logout,
  * password change, disabling a user and "log out everywhere" take effect on the very next request.
  *
- * Time comes from `app.now()`. Decorates `app.sessions`, `app.users`, `app.auth` (the services).
+ * Time comes from `app.now()`. Decorates `app.sessions`, `app.auth` and `app.loginThrottle`; the
+ * users module (users.plugin.ts) builds on them.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Role } from '../contracts/auth.js'
-import type { AuthService, TokenClaims } from '../modules/auth/auth.service.js'
-import type { SessionService } from '../modules/auth/sessions.service.js'
-import type { UsersService } from '../modules/users/users.service.js'
-import process from 'node:process'
+import type { Role } from '../../contracts/auth.js'
+import type { AuthService, TokenClaims } from './auth.service.js'
+import type { SessionService } from './sessions.service.js'
 import fastifyCookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
 import fp from 'fastify-plugin'
-import { AppError } from '../lib/errors.js'
-import { createAuthService } from '../modules/auth/auth.service.js'
-import { loadJwtSecret } from '../modules/auth/jwt-secret.js'
-import { LoginThrottle } from '../modules/auth/login-throttle.js'
-import { createSessionsRepository } from '../modules/auth/sessions.repository.js'
-import { createSessionService } from '../modules/auth/sessions.service.js'
-import { createUsersRepository } from '../modules/users/users.repository.js'
-import { createUsersService } from '../modules/users/users.service.js'
+import { AppError } from '../../lib/errors.js'
+import { createUsersRepository } from '../users/users.repository.js'
+import { createAuthService } from './auth.service.js'
+import { loadJwtSecret } from './jwt-secret.js'
+import { LoginThrottle } from './login-throttle.js'
+import { createSessionsRepository } from './sessions.repository.js'
+import { createSessionService } from './sessions.service.js'
 
 export const SESSION_COOKIE = 'cws_session'
 
@@ -65,8 +63,9 @@ declare module 'fastify' {
     /** onRequest hook, after `authenticate`: 403 unless the user is an admin. */
     requireAdmin: Hook
     sessions: SessionService
-    users: UsersService
     auth: AuthService
+    /** Failed logins (and wrong current passwords) per account and per IP. */
+    loginThrottle: LoginThrottle
   }
 }
 
@@ -75,21 +74,6 @@ export function sessionCookieOptions(app: FastifyInstance, req: FastifyRequest, 
   const mode = app.config.server.cookie_secure
   const secure = mode === 'always' || (mode === 'auto' && req.protocol === 'https')
   return { httpOnly: true, sameSite: 'strict' as const, path: '/', secure, ...(expires ? { expires } : {}) }
-}
-
-function banner(username: string, password: string): string {
-  const lines = [
-    'ChatGPT Web Share: the first admin account was created.',
-    '',
-    `  username: ${username}`,
-    `  password: ${password}`,
-    '',
-    'This password is shown only this once and is not written to any log.',
-    'Log in and change it (profile → password), or set admin.password before the first start.',
-  ]
-  const width = Math.max(...lines.map(l => l.length)) + 4
-  const rule = '='.repeat(width)
-  return `\n${rule}\n${lines.map(l => `  ${l}`).join('\n')}\n${rule}\n\n`
 }
 
 const UNAUTHORIZED = 'Log in to continue.'
@@ -137,19 +121,11 @@ export default fp(async (app) => {
     idleMs: cfg.session_idle_hours * 3600_000,
     maxMs: cfg.session_max_days * 86_400_000,
   })
-  const usersRepo = createUsersRepository(app.db)
-  const users = createUsersService({ repo: usersRepo, sessions, throttle, now: app.now })
-  const authService = createAuthService({ users: usersRepo, sessions, throttle, now: app.now, sign: claims => app.jwt.sign(claims) })
+  const authService = createAuthService({ users: createUsersRepository(app.db), sessions, throttle, now: app.now, sign: claims => app.jwt.sign(claims) })
   app.decorate('sessions', sessions)
-  app.decorate('users', users)
   app.decorate('auth', authService)
+  app.decorate('loginThrottle', throttle)
 
-  const created = await users.ensureFirstAdmin(app.config.admin, (username, password) => {
-    // stdout, not the logger: the generated password must not end up in the log file.
-    process.stdout.write(banner(username, password))
-  })
-  if (created)
-    app.log.info({ username: created.username }, 'first admin created')
   const purged = await sessions.purge()
   if (purged)
     app.log.debug({ purged }, 'ended sessions removed')
