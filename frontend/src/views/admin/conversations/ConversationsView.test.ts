@@ -111,6 +111,46 @@ describe('admin conversations page', () => {
     w.unmount()
   })
 
+  it('pages with the table\'s pager; a filter goes back to page 1; deleting the last row of the last page steps back', async () => {
+    let total = 21
+    api.listConversations.mockImplementation(async ({ page: p, limit }: { page: number, limit: number }) => {
+      const from = (p - 1) * limit
+      return page(Array.from({ length: Math.max(0, Math.min(limit, total - from)) }, (_, i) => conv(`c${from + i + 1}`)), total)
+    })
+    api.deleteConversation.mockImplementation(async () => {
+      total -= 1
+    })
+    const { w } = await render()
+    await vi.waitFor(() => expect(w.find('[data-testid="open-c20"]').exists()).toBe(true))
+    /** Clicks a page in the table's pager, once it is enabled (it is not while the table loads). */
+    async function pageTo(n: number): Promise<void> {
+      await vi.waitFor(() => expect($('.n-data-table__pagination .n-pagination:not(.n-pagination--disabled)')).not.toBeNull())
+      ;([...document.querySelectorAll('.n-data-table__pagination .n-pagination-item')].find(el => el.textContent === String(n)) as HTMLElement).click()
+    }
+    await pageTo(2)
+    await vi.waitFor(() => expect(w.find('[data-testid="open-c21"]').exists()).toBe(true))
+    expect(api.listConversations).toHaveBeenLastCalledWith({ page: 2, limit: 20 }, expect.any(AbortSignal))
+
+    api.listConversations.mockClear()
+    await w.find('[data-testid="owner-c21"]').trigger('click')
+    await vi.waitFor(() => expect(w.find('[data-testid="open-c1"]').exists()).toBe(true))
+    expect(api.listConversations).toHaveBeenCalledTimes(1)
+    expect(api.listConversations).toHaveBeenCalledWith({ page: 1, limit: 20, userId: 7 }, expect.any(AbortSignal))
+
+    await pageTo(2)
+    await vi.waitFor(() => expect(w.find('[data-testid="more-c21"]').exists()).toBe(true))
+    await w.find('[data-testid="more-c21"]').trigger('click')
+    await vi.waitFor(() => expect($('.n-dropdown-option-body')).not.toBeNull())
+    pick('Delete')
+    await vi.waitFor(() => expect($('[data-testid="confirm-delete"]')).not.toBeNull())
+    ;($('[data-testid="confirm-delete"]') as HTMLButtonElement).click()
+    await vi.waitFor(() => expect(api.deleteConversation).toHaveBeenCalledWith('c21'))
+    await vi.waitFor(() => expect(api.listConversations).toHaveBeenLastCalledWith({ page: 1, limit: 20, userId: 7 }, expect.any(AbortSignal)))
+    await vi.waitFor(() => expect(w.find('[data-testid="open-c20"]').exists()).toBe(true))
+    expect(document.querySelector('.n-data-table__pagination')).toBeNull() // everything fits on one page now
+    w.unmount()
+  })
+
   it('gives a conversation to another member; the current owner is not offered', async () => {
     api.listConversations.mockResolvedValue(page([conv('c1')]))
     api.updateConversation.mockResolvedValue(conv('c1', { owner: NOAH }))
