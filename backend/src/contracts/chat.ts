@@ -74,7 +74,11 @@ export const DoneEvent = T.Object({
 })
 export type DoneEvent = Static<typeof DoneEvent>
 
-/** The answer failed: `code` is an error code (QUEUE_TIMEOUT, UPSTREAM_RATE_LIMITED, ...) the SPA translates. */
+/**
+ * The answer failed: `code` is an error code (QUEUE_TIMEOUT, UPSTREAM_RATE_LIMITED, INTERRUPTED, ...)
+ * the SPA translates. Two codes end only this stream, not the ask: SESSION_ENDED (the session was
+ * logged out; the ask goes on, detached) and ACCOUNT_DISABLED (the ask is stopped too).
+ */
 export const ErrorEvent = T.Object({
   code: T.String(),
   message: T.String(),

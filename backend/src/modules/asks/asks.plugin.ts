@@ -56,9 +56,14 @@ export default fp(async (app) => {
     now: () => app.now(),
   })
   app.decorate('asks', { admission, registry, queues, repo })
+  // A member disabled or deleted by the admin: their asks stop (a logout only closes the streams).
+  app.liveStreams.onChange((c) => {
+    if (c.type === 'disabled' || c.type === 'deleted')
+      registry.stopUser(c.userId)
+  })
   app.addHook('preClose', async () => {
     await registry.shutdown()
     queues.close()
     await checkpointer.stop()
   })
-}, { name: 'asks', dependencies: ['db', 'providers', 'quotas'] })
+}, { name: 'asks', dependencies: ['db', 'auth', 'providers', 'quotas'] })

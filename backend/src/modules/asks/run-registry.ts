@@ -98,6 +98,14 @@ export class RunRegistry {
     await Promise.all(runs.map(r => r.finished))
   }
 
+  /** Stops every ask of a member (disabled or deleted by the admin). */
+  stopUser(userId: number): void {
+    for (const r of this.runs.values()) {
+      if (r.userId === userId)
+        r.stop('stop')
+    }
+  }
+
   /** Shutdown: every ask is cut (kept as `interrupted`); waits until all are stored. */
   async shutdown(): Promise<void> {
     this.closing = true

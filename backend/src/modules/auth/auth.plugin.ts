@@ -19,7 +19,11 @@
  * not past `auth.session_max_days` after login) and its user enabled, on every request. So logout,
  * password change, disabling a user and "log out everywhere" take effect on the very next request.
  *
- * Time comes from `app.now()`. Decorates `app.sessions`, `app.auth` and `app.loginThrottle`; the
+ * Open streams are tied to their session and role (live-streams.ts): they close within the request
+ * that ended the session or changed the role.
+ *
+ * Time comes from `app.now()`. Decorates `app.sessions`, `app.auth`, `app.loginThrottle` and
+ * `app.liveStreams`; the
  * users module (users.plugin.ts) builds on them.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -33,6 +37,7 @@ import { AppError } from '../../lib/errors.js'
 import { createUsersRepository } from '../users/users.repository.js'
 import { createAuthService } from './auth.service.js'
 import { loadJwtSecret } from './jwt-secret.js'
+import { LiveStreams } from './live-streams.js'
 import { LoginThrottle } from './login-throttle.js'
 import { createSessionsRepository } from './sessions.repository.js'
 import { createSessionService } from './sessions.service.js'
@@ -66,6 +71,8 @@ declare module 'fastify' {
     auth: AuthService
     /** Failed logins (and wrong current passwords) per account and per IP. */
     loginThrottle: LoginThrottle
+    /** Open streams, closed when their session ends or their role no longer allows them. */
+    liveStreams: LiveStreams
   }
 }
 
@@ -115,16 +122,19 @@ export default fp(async (app) => {
   })
 
   const throttle = new LoginThrottle({ maxFailures: cfg.login_max_failures, windowMs: cfg.login_window_minutes * 60_000 })
+  const liveStreams = new LiveStreams()
   const sessions = createSessionService({
     repo: createSessionsRepository(app.db),
     now: app.now,
     idleMs: cfg.session_idle_hours * 3600_000,
     maxMs: cfg.session_max_days * 86_400_000,
+    onEnded: e => liveStreams.changed({ type: 'sessions-ended', ...e }),
   })
   const authService = createAuthService({ users: createUsersRepository(app.db), sessions, throttle, now: app.now, sign: claims => app.jwt.sign(claims) })
   app.decorate('sessions', sessions)
   app.decorate('auth', authService)
   app.decorate('loginThrottle', throttle)
+  app.decorate('liveStreams', liveStreams)
 
   const purged = await sessions.purge()
   if (purged)

@@ -13,6 +13,8 @@ export interface SessionServiceDeps {
   idleMs: number
   /** A session ends this long after login. */
   maxMs: number
+  /** Sessions were ended (their open streams must close): one (`sessionId`), or all but `exceptSessionId`. */
+  onEnded?: (e: { userId: number, sessionId?: string, exceptSessionId?: string }) => void
 }
 
 /**
@@ -60,11 +62,14 @@ export function createSessionService(deps: SessionServiceDeps) {
     async revoke(sessionId: string, userId: number): Promise<void> {
       if (!(await repo.revoke(sessionId, userId, now())))
         throw new AppError('NOT_FOUND', 'No such session.')
+      deps.onEnded?.({ userId, sessionId })
     },
 
     /** Ends every session of the user (but `exceptId`); returns how many. */
-    revokeAll(userId: number, exceptId?: string): Promise<number> {
-      return repo.revokeAll(userId, now(), exceptId)
+    async revokeAll(userId: number, exceptId?: string): Promise<number> {
+      const n = await repo.revokeAll(userId, now(), exceptId)
+      deps.onEnded?.({ userId, exceptSessionId: exceptId })
+      return n
     },
 
     listLive(userId: number): Promise<Session[]> {

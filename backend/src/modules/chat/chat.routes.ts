@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { OutgoingHttpHeaders } from 'node:http'
+import type { AskChannel } from '../streams/channel.js'
 import { AskEventsHeaders, AskEventsParams, ChatBody, StopParams, StopResponse } from '../../contracts/chat.js'
 import { errors } from '../../contracts/common.js'
 import { AppError } from '../../lib/errors.js'
@@ -17,11 +18,21 @@ const STREAM_DOC = { type: 'string', description: 'text/event-stream: accepted, 
 export default async function chatRoutes(app: FastifyInstance): Promise<void> {
   const { admission, registry, repo } = app.asks
 
-  function openStream(reply: FastifyReply, requestId: string): SseStream {
+  /**
+   * Opens the SSE response, tied to the request's session: when the session ends, the stream gets
+   * an `error` saying why and closes (the ask itself goes on, detached; see run-registry.ts).
+   */
+  function openStream(req: FastifyRequest, reply: FastifyReply, requestId: string, channel?: AskChannel): SseStream {
     reply.hijack()
     const sse = new SseStream(reply.raw, { pingMs: app.config.chat.ping_seconds * 1000, coalesceMs: app.config.chat.stream_coalesce_ms })
     // Keep the headers prepared so far (security headers), then the stream's own.
     sse.open({ ...reply.getHeaders() as OutgoingHttpHeaders, 'X-Request-Id': requestId })
+    const forget = app.liveStreams.open(req.user!, {}, (end) => {
+      channel?.drop(sse)
+      sse.send('error', end)
+      sse.end()
+    })
+    sse.onClientClose(forget)
     return sse
   }
 
@@ -37,7 +48,7 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
     // detach grace (run-registry.ts) decides.
     if (req.raw.socket?.destroyed)
       return reply.hijack()
-    run.channel.attach(openStream(reply, run.requestId), run.channel.askerCursor())
+    run.channel.attach(openStream(req, reply, run.requestId, run.channel), run.channel.askerCursor())
   })
 
   app.get('/api/chat/:requestId/events', {
@@ -54,7 +65,7 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
     const stored = channel ? null : repo.askSnapshot(requestId, userId)
     if (!channel && !stored)
       throw new AppError('NOT_FOUND', 'No such ask.')
-    const sse = openStream(reply, requestId)
+    const sse = openStream(req, reply, requestId, channel)
     if (channel) {
       channel.attach(sse, after)
       return

@@ -40,7 +40,7 @@ export default async function logsRoutes(app: FastifyInstance): Promise<void> {
       querystring: LogStreamQuery,
       response: {
         // Sent by hand on the hijacked reply; declared so the route table documents it.
-        200: { type: 'string', description: 'text/event-stream: `log` per new line, `dropped` {count} after lines a slow reader missed, `: ping` every 15 s' },
+        200: { type: 'string', description: 'text/event-stream: `log` per new line, `dropped` {count} after lines a slow reader missed, `: ping` every 15 s, and `error` {code, message} when the session ends or the role changes (then it closes)' },
         ...errors(400, 401, 403),
       },
     },
@@ -90,13 +90,20 @@ export default async function logsRoutes(app: FastifyInstance): Promise<void> {
       }
       write(`event: log\ndata: ${JSON.stringify(line)}\n\n`)
     })
+    let forget = (): void => {}
     const end = (): void => {
       clearInterval(ping)
       unsubscribe()
+      forget()
       open.delete(end)
       if (!res.writableEnded)
         res.end()
     }
+    // Tied to the admin's session and role: logged out, disabled or demoted → closed, with the reason.
+    forget = app.liveStreams.open(req.user!, { needs: 'admin' }, (reason) => {
+      write(`event: error\ndata: ${JSON.stringify(reason)}\n\n`)
+      end()
+    })
     open.add(end)
     res.on('close', end)
     // The headers leave now, so the client knows the stream is open before any line arrives.

@@ -161,6 +161,14 @@ export class AskChannel {
     this.opts.onListeners?.(this.listeners.size)
   }
 
+  /** Removes a listener without ending its stream (the caller ends it, e.g. with its own final event). */
+  drop(sink: ChannelSink): void {
+    for (const l of this.listeners) {
+      if (l.sink === sink)
+        this.detach(l)
+    }
+  }
+
   /** Ends every listener's stream (the ask ended without a final event, e.g. a stop with nobody left). */
   close(): void {
     this.ended = true

@@ -28,7 +28,20 @@ function banner(username: string, password: string): string {
 
 /** The users module. Creates the first admin on an empty database (its password printed once, to stdout). */
 export default fp(async (app) => {
-  const users = createUsersService({ repo: createUsersRepository(app.db), sessions: app.sessions, throttle: app.loginThrottle, now: app.now })
+  const users = createUsersService({
+    repo: createUsersRepository(app.db),
+    sessions: app.sessions,
+    throttle: app.loginThrottle,
+    now: app.now,
+    onChanged: (c) => {
+      if (c.deleted)
+        app.liveStreams.changed({ type: 'deleted', userId: c.userId })
+      else if (c.disabled)
+        app.liveStreams.changed({ type: 'disabled', userId: c.userId })
+      if (c.role)
+        app.liveStreams.changed({ type: 'role-changed', userId: c.userId, role: c.role })
+    },
+  })
   app.decorate('users', users)
   const created = await users.ensureFirstAdmin(app.config.admin, (username, password) => {
     // stdout, not the logger: the generated password must not end up in the log file.

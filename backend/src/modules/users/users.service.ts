@@ -24,6 +24,8 @@ export interface UsersServiceDeps {
   sessions: MemberSessions
   throttle: PasswordThrottle
   now: () => Date
+  /** A member was changed in a way their open streams must follow (role, disabled, deleted). */
+  onChanged?: (c: { userId: number, role?: Role, disabled?: boolean, deleted?: boolean }) => void
 }
 
 /** Who is acting: the authenticated user of the request. */
@@ -132,6 +134,10 @@ export function createUsersService(deps: UsersServiceDeps) {
         patch.passwordChangedAt = now()
       }
       const updated = await repo.update(id, patch)
+      if (body.enabled === false && target.enabled)
+        deps.onChanged?.({ userId: id, disabled: true })
+      if (body.role !== undefined && body.role !== target.role)
+        deps.onChanged?.({ userId: id, role: body.role })
       if (body.password !== undefined || body.enabled === false)
         await sessions.revokeAll(id)
       return adminView(updated)
@@ -146,6 +152,7 @@ export function createUsersService(deps: UsersServiceDeps) {
         throw new AppError('CANNOT_MODIFY_SELF', 'You cannot delete your own account; ask another admin.')
       if (!(await repo.delete(id)))
         throw new AppError('NOT_FOUND', 'No such user.')
+      deps.onChanged?.({ userId: id, deleted: true })
     },
 
     async logoutEverywhere(id: number): Promise<number> {
