@@ -18,12 +18,12 @@ import limitsPlugin from './modules/limits/limits.plugin.js'
 import limitsAdminRoutes from './modules/limits/limits.routes.js'
 import logsRoutes from './modules/logs/logs.routes.js'
 import modelsRoutes from './modules/models/models.routes.js'
-import providersPlugin from './modules/providers/providers.plugin.js'
 import quotasPlugin from './modules/quotas/quotas.plugin.js'
 import settingsPlugin from './modules/settings/settings.plugin.js'
 import settingsRoutes from './modules/settings/settings.routes.js'
 import statsRoutes from './modules/stats/stats.routes.js'
 import statusRoutes from './modules/status/status.routes.js'
+import upstreamsPlugin from './modules/upstreams/upstreams.plugin.js'
 import adminUserRoutes from './modules/users/admin-users.routes.js'
 import meRoutes from './modules/users/me.routes.js'
 import usersPlugin from './modules/users/users.plugin.js'
@@ -86,7 +86,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // decorating the app with plain values (docs/architecture.md, "Modules and wiring").
   await app.register(authPlugin)
   await app.register(usersPlugin)
-  await app.register(providersPlugin)
+  await app.register(upstreamsPlugin)
   await app.register(limitsPlugin)
   await app.register(quotasPlugin)
   await app.register(asksPlugin)

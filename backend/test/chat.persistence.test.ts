@@ -45,7 +45,7 @@ describe('nothing lost', () => {
     const asks = await t.app.db.ask.findMany({ where: { id: { in: streams.map(s => s.accepted.requestId) } } })
     expect(asks).toHaveLength(100)
     expect(asks.every(a => a.outcome === 'done' && a.quota === 'committed')).toBe(true)
-    expect(t.app.asks.queues.stats('api')).toMatchObject({ waiting: 0, running: 0 })
+    expect(t.app.upstreams.pool('api')!.stats()).toMatchObject({ waiting: 0, running: 0 })
   })
 
   it('checkpoints the answer while it streams, and pings while silent', async () => {

@@ -36,7 +36,7 @@ describe('chat against the fake upstream', () => {
 
   const message = (id: string) => t.app.db.message.findUniqueOrThrow({ where: { id } })
   const askRow = (id: string) => t.app.db.ask.findUniqueOrThrow({ where: { id } })
-  const stats = (upstreamId: string) => t.app.asks.queues.stats(upstreamId) ?? { waiting: 0, running: 0 }
+  const stats = (upstreamId: string) => t.app.upstreams.pool(upstreamId)?.stats() ?? { waiting: 0, running: 0 }
   /** The questions the fake upstream received, in arrival order. */
   const upstreamPrompts = () => fake.requests.filter(r => r.path.endsWith('/chat/completions')).map(r => String(r.body.messages.at(-1).content))
 
@@ -93,16 +93,21 @@ describe('chat against the fake upstream', () => {
       expect((await ok.last()).event).toBe('done')
     })
 
-    it('429: rate-limited error with retryAfterSeconds; later asks wait for the cool-down, then go through', async () => {
-      const s = await open(t.base, alice, { model: 'slow', content: '[[fake: status=429, retryAfter=1]] hi' })
+    it('429: the member never sees it — the ask waits in line through the cool-down (position and ETA shown), then goes through', async () => {
+      const before = upstreamPrompts().length
+      fake.set({ status: 429, retryAfter: 1 })
+      const s = await open(t.base, alice, { model: 'slow', content: 'rate limited once' })
+      await fake.waitFor(() => upstreamPrompts().length === before + 1, 3000)
+      fake.set({ status: 0 })
+      const queued = await s.waitFor(e => e.event === 'queued' && s.names.includes('started'))
+      expect((queued.data as { etaSeconds: number }).etaSeconds).toBeGreaterThanOrEqual(1)
       const last = await s.last()
-      expect(last).toMatchObject({ event: 'error', data: { code: 'UPSTREAM_RATE_LIMITED', retryAfterSeconds: 1 } })
-      expect((await message(s.accepted.assistantMessageId)).status).toBe('error')
+      expect(last).toMatchObject({ event: 'done', data: { finishReason: 'stop' } })
+      expect(s.names).not.toContain('error')
+      expect((await message(s.accepted.assistantMessageId)).status).toBe('done')
+      // The second call came only after the cool-down: exactly 2 calls for this ask.
+      expect(upstreamPrompts().slice(before)).toEqual(['rate limited once', 'rate limited once'])
       expect(stats('slow').running).toBe(0)
-      const next = await open(t.base, alice, { model: 'slow', content: 'after the cool-down' })
-      expect((await next.last()).event).toBe('done')
-      // it never reached the upstream during the cool-down: exactly 2 calls in all
-      expect(upstreamPrompts()).toEqual(['[[fake: status=429, retryAfter=1]] hi', 'after the cool-down'])
     })
   })
 

@@ -140,32 +140,23 @@ describe('chatgpt-web provider: failures', () => {
     expect(ok.health().reason).toBeUndefined()
   })
 
-  it('429 with Retry-After → UPSTREAM_RATE_LIMITED, and the cool-down is honoured without calling the upstream', async () => {
-    let now = new Date('2026-01-01T00:00:00Z')
-    const p = provider({}, () => now)
+  it('429 with Retry-After → UPSTREAM_RATE_LIMITED with the hint; the provider holds nothing back itself (its pool does)', async () => {
+    const p = provider()
     fake.set({ status: 429, retryAfter: 120 })
     const r = await runAsk(p, {})
     expect(r.error).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', extra: { status: 429, retryAfterSeconds: 120 } })
     expectNoSecrets(r.error.message, secrets())
-    expect(p.health().coolDownUntil).toEqual(new Date('2026-01-01T00:02:00Z'))
+    expect(p.health().healthy).toBe(true)
     fake.set({ status: 0 })
-    now = new Date('2026-01-01T00:01:30Z')
-    const again = await runAsk(p, {})
-    expect(again.error).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', extra: { retryAfterSeconds: 30 } })
-    expect(fake.requests).toHaveLength(1) // never reached the upstream
-    now = new Date('2026-01-01T00:02:01Z')
     expect((await runAsk(p, {})).error).toBeUndefined()
     expect(fake.requests).toHaveLength(2)
   })
 
-  it('429 with clears_in in the body sets the cool-down', async () => {
+  it('429 with clears_in in the body gives that hint', async () => {
     const p = provider()
     fake.set({ status: 429, clearsIn: 42 })
     const r = await runAsk(p, {})
     expect(r.error).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', extra: { retryAfterSeconds: 42 } })
-    const again = await runAsk(p, {})
-    expect(again.error.code).toBe('UPSTREAM_RATE_LIMITED')
-    expect(again.error.extra.retryAfterSeconds).toBeLessThanOrEqual(42)
     expect(fake.requests).toHaveLength(1)
   })
 

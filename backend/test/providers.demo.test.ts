@@ -3,7 +3,7 @@ import type { ProviderEvent } from '../src/modules/providers/types.js'
 import { describe, expect, it } from 'vitest'
 import { effectiveUpstreams, parseConfig } from '../src/config/load.js'
 import { createDemoProvider } from '../src/modules/providers/demo/demo.provider.js'
-import { createProviders } from '../src/modules/providers/registry.js'
+import { createUpstreams } from '../src/modules/upstreams/upstreams.service.js'
 import { buildTestApp } from './helper.js'
 import { textOf } from './providers.helpers.js'
 
@@ -116,24 +116,24 @@ describe('provider registry', () => {
         { id: 'd2', type: 'demo', models: [{ key: 'other', name: 'Other', slug: 'o' }] },
       ],
     })
-    const reg = createProviders(effectiveUpstreams(cfg))
-    const route = reg.byModel('fast-demo')
+    const reg = createUpstreams(effectiveUpstreams(cfg), { now: () => new Date(), maxDepth: () => 10, maxWaitSeconds: () => 60 })
+    const route = reg.route('fast-demo')
     expect(route?.slug).toBe('demo-fast')
     expect(route?.upstream.id).toBe('d1')
-    expect(route?.provider).toBe(reg.get('d1'))
-    expect(reg.byModel('nope')).toBeUndefined()
+    expect(route?.pool).toBe(reg.pool('d1'))
+    expect(reg.route('nope')).toBeUndefined()
     expect(reg.models().map(m => [m.key, m.upstreamId, m.demo])).toEqual([['fast-demo', 'd1', true], ['other', 'd2', true]])
-    const before = reg.get('d2')
+    const before = reg.provider('d2')
     reg.reload([effectiveUpstreams(cfg)[1]!])
-    expect(reg.get('d1')).toBeUndefined()
-    expect(reg.get('d2')).toBe(before)
+    expect(reg.provider('d1')).toBeUndefined()
+    expect(reg.provider('d2')).toBe(before)
   })
 
   it('the app uses the demo upstream when none is configured', async () => {
     const t = await buildTestApp()
     try {
-      expect(t.app.providers.models()).toEqual([{ key: 'demo', name: 'Demo (offline)', upstreamId: 'demo', upstreamType: 'demo', demo: true }])
-      expect(t.app.providers.byModel('demo')?.provider.type).toBe('demo')
+      expect(t.app.upstreams.models()).toEqual([{ key: 'demo', name: 'Demo (offline)', upstreamId: 'demo', upstreamType: 'demo', demo: true }])
+      expect(t.app.upstreams.route('demo')?.pool.accounts[0]?.provider.type).toBe('demo')
     }
     finally {
       await t.close()

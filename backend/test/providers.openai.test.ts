@@ -81,13 +81,10 @@ describe('openai provider: failures', () => {
     expect(p.health()).toMatchObject({ healthy: false, reason: 'API key rejected (HTTP 401)' })
   })
 
-  it('429 → cool-down from Retry-After, honoured without a second request', async () => {
+  it('429 → UPSTREAM_RATE_LIMITED with the Retry-After hint (the pool, not the provider, rests the account)', async () => {
     const p = provider()
     fake.set({ status: 429, retryAfter: 7 })
     expect((await runAsk(p, {})).error).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', extra: { retryAfterSeconds: 7 } })
-    const again = await runAsk(p, {})
-    expect(again.error).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' })
-    expect(again.error.extra.retryAfterSeconds).toBeGreaterThan(0)
     expect(fake.requests).toHaveLength(1)
   })
 
@@ -143,18 +140,20 @@ describe('providers plugin with real upstreams', () => {
       ],
     })
     try {
-      const web = t.app.providers.byModel('gpt-4o')!
+      const webRoute = t.app.upstreams.route('gpt-4o')!
+      const web = { ...webRoute, provider: webRoute.pool.accounts[0]!.provider }
       expect(web.provider.type).toBe('chatgpt-web')
-      const api = t.app.providers.byModel('mini')!
+      const apiRoute = t.app.upstreams.route('mini')!
+      const api = { ...apiRoute, provider: apiRoute.pool.accounts[0]!.provider }
       expect(api.slug).toBe('gpt-4.1-mini')
       const r = await runAsk(api.provider, { slug: api.slug })
       expect(r.text).toBe(ANSWER)
-      expect(t.app.providers.models().every(m => !m.demo)).toBe(true)
-      expect(JSON.stringify(t.app.providers.models())).not.toContain(fake.apiKey)
+      expect(t.app.upstreams.models().every(m => !m.demo)).toBe(true)
+      expect(JSON.stringify(t.app.upstreams.models())).not.toContain(fake.apiKey)
 
       fake.set({ status: 401 })
       await runAsk(web.provider, {})
-      const status = t.app.providers.upstreams().map(u => ({ id: u.id, health: t.app.providers.get(u.id)!.health() }))
+      const status = t.app.upstreams.list().map(u => ({ id: u.id, health: t.app.upstreams.provider(u.id)!.health() }))
       expect(status.map(s => [s.id, s.health.healthy, s.health.reason])).toEqual([['web', false, 'access token rejected (HTTP 401)'], ['api', true, undefined]])
       expect(JSON.stringify(status)).not.toContain(fake.accessToken)
       expect(JSON.stringify(status)).not.toContain(fake.url)

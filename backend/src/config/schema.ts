@@ -6,10 +6,51 @@ import { Type as T } from '@sinclair/typebox'
  * `config.example.yaml` documents the same keys; a test keeps the two in step.
  */
 
+const ModelKey = T.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' })
+
 const Model = T.Object({
-  key: T.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' }),
+  key: ModelKey,
   name: T.String({ minLength: 1, maxLength: 80 }),
   slug: T.String({ minLength: 1, maxLength: 120 }),
+  /** Offered instead (one click) when every account of this model is cooling down or out of cap. */
+  fallback: T.Optional(ModelKey),
+}, { additionalProperties: false })
+
+/** An outbound proxy: http://, https:// or socks5:// (credentials in the URL). */
+const ProxyUrl = T.String({ minLength: 1, maxLength: 500, pattern: '^(https?|socks5h?)://' })
+
+/** The account's own rolling cap per model key, e.g. ChatGPT Plus "80 asks per 3 hours". */
+const Cap = T.Object({
+  asks: T.Integer({ minimum: 1, maximum: 100_000 }),
+  hours: T.Number({ minimum: 0.1, maximum: 24 * 31 }),
+}, { additionalProperties: false })
+
+/** Account-safety pacing: asks that look less like a robot (off by default). */
+const Pacing = T.Object({
+  /** Least time between the starts of two asks on one account. */
+  min_gap_seconds: T.Optional(T.Number({ minimum: 0, maximum: 3600 })),
+  /** At most this many asks start per minute on one account. */
+  per_minute: T.Optional(T.Integer({ minimum: 1, maximum: 1000 })),
+  /** Up to this much random extra wait before each start. */
+  jitter_seconds: T.Optional(T.Number({ minimum: 0, maximum: 600 })),
+}, { additionalProperties: false })
+
+/** One account or key of an upstream's pool. */
+export const Account = T.Object({
+  id: T.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9][a-z0-9_-]*$' }),
+  /** ChatGPT web. */
+  access_token: T.Optional(T.String()),
+  /** ChatGPT web: refreshes the access token before it expires (the `__Secure-next-auth.session-token` cookie). */
+  session_token: T.Optional(T.String()),
+  /** ChatGPT web team accounts. */
+  account_id: T.Optional(T.String()),
+  /** OpenAI-compatible. */
+  api_key: T.Optional(T.String()),
+  concurrency: T.Optional(T.Integer({ minimum: 1, maximum: 64 })),
+  proxy: T.Optional(ProxyUrl),
+  enabled: T.Optional(T.Boolean({ default: true })),
+  caps: T.Optional(T.Record(ModelKey, Cap)),
+  pacing: T.Optional(Pacing),
 }, { additionalProperties: false })
 
 const UpstreamCommon = {
@@ -18,6 +59,11 @@ const UpstreamCommon = {
   timeout_seconds: T.Optional(T.Integer({ minimum: 1, maximum: 600, default: 30 })),
   idle_timeout_seconds: T.Optional(T.Integer({ minimum: 1, maximum: 3600, default: 120 })),
   models: T.Optional(T.Array(Model, { maxItems: 50 })),
+  /** Several accounts or keys behind this upstream; without it, the upstream's own credential is a pool of one. */
+  accounts: T.Optional(T.Array(Account, { maxItems: 100 })),
+  /** Every account's outbound proxy, unless the account names its own. */
+  proxy: T.Optional(ProxyUrl),
+  pacing: T.Optional(Pacing),
 }
 
 export const ChatgptWebUpstream = T.Object({
@@ -25,7 +71,10 @@ export const ChatgptWebUpstream = T.Object({
   type: T.Literal('chatgpt-web'),
   base_url: T.String({ minLength: 1, pattern: '^https?://' }),
   access_token: T.Optional(T.String()),
+  session_token: T.Optional(T.String()),
   account_id: T.Optional(T.String()),
+  /** Where a session token is exchanged for a new access token (default: the base URL's origin + /api/auth/session). */
+  session_url: T.Optional(T.String({ minLength: 1, pattern: '^https?://' })),
 }, { additionalProperties: false })
 
 export const OpenaiUpstream = T.Object({
@@ -106,8 +155,16 @@ export const ConfigSchema = T.Object({
   }, { additionalProperties: false, default: {} }),
   /** Empty = the built-in offline demo upstream. */
   upstreams: T.Array(Upstream, { default: [] }),
+  alerts: T.Object({
+    /** A generic JSON POST on every change of an account's state (README, "Alerts"). Empty = off. */
+    webhook_url: T.Optional(T.String({ pattern: '^https?://' })),
+    /** Without a session token, warn this many days before an access token expires. */
+    expiry_warning_days: T.Array(T.Integer({ minimum: 1, maximum: 60 }), { default: [3, 1] }),
+  }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
 export type UpstreamConfig = Static<typeof Upstream>
 export type ModelConfig = Static<typeof Model>
+export type AccountConfig = Static<typeof Account>
+export type PacingConfig = Static<typeof Pacing>

@@ -7,13 +7,12 @@
  */
 import type { ChatBody } from '../../contracts/chat.js'
 import type { Sql } from '../../db/sql.js'
-import type { ProviderRegistry } from '../providers/registry.js'
-import type { Place, Ticket } from '../queue/fair-queue.js'
+import type { EnqueueRequest, Place, QueuePosition, Ticket } from '../queue/fair-queue.js'
 import type { QuotaGate, Reservation } from '../quotas/quota.types.js'
+import type { Upstreams } from '../upstreams/upstreams.service.js'
 import type { AskPlan, AskRunDeps } from './ask-run.js'
 import type { AsksRepository } from './asks.repository.js'
 import type { RunRegistry } from './run-registry.js'
-import type { UpstreamQueues } from './upstream-queues.js'
 import { randomUUID } from 'node:crypto'
 import { AppError } from '../../lib/errors.js'
 import { codePoints } from '../../lib/text.js'
@@ -31,8 +30,7 @@ export interface AdmissionDeps {
   sql: Pick<Sql, 'write'>
   repo: Pick<AsksRepository, 'findConversation' | 'acceptIn'>
   quota: QuotaGate
-  providers: Pick<ProviderRegistry, 'byModel'>
-  queues: UpstreamQueues
+  upstreams: Pick<Upstreams, 'route'>
   registry: RunRegistry
   runDeps: AskRunDeps
   config: () => AdmissionConfig
@@ -86,7 +84,7 @@ export function createAdmission(deps: AdmissionDeps) {
         if (codePoints(body.content) > cfg.max_content_chars)
           throw new AppError('CONTENT_TOO_LONG', `A question may have at most ${cfg.max_content_chars} characters.`, { maxChars: cfg.max_content_chars })
       }
-      const route = deps.providers.byModel(body.model)
+      const route = deps.upstreams.route(body.model)
       if (!route)
         throw new AppError('UNKNOWN_MODEL', `There is no model "${body.model}".`)
 
@@ -98,6 +96,13 @@ export function createAdmission(deps: AdmissionDeps) {
       const web = route.upstream.type === 'chatgpt-web'
       if (conv && conv.upstreamId !== route.upstream.id && (web || conv.upstreamConversationId))
         throw new AppError('BAD_REQUEST', 'This conversation lives on another upstream; start a new conversation for this model.')
+
+      // A ChatGPT web conversation lives on the account that holds it upstream.
+      const pin = web && conv?.upstreamConversationId ? conv.accountId ?? undefined : undefined
+      const holder = pin ? route.pool.account(pin) : undefined
+      const down = !holder ? 'removed' : holder.config.enabled === false ? 'disabled' : holder.refused && route.pool.hasSound(holder.id) ? 'unauthorized' : undefined
+      if (pin && down)
+        throw new AppError('ACCOUNT_UNAVAILABLE', 'The shared account that holds this conversation is not available right now; start a new conversation to go on with another account.', { reason: down })
 
       const planned = planAsk({ action, content: body.content, parentMessageId: body.parentMessageId, conversation: conv, upstreamKeepsContext: web, historyMaxChars: cfg.history_max_chars })
       const requestId = randomUUID()
@@ -121,7 +126,7 @@ export function createAdmission(deps: AdmissionDeps) {
           assistantMessage: planned.assistantMessage,
           reopenMessageId: planned.reopenMessageId,
           messageId: planned.answerId,
-        }, body.model, !conv, deps.queues.queueFor(route.upstream))
+        }, body.model, !conv, route.pool)
       }
       catch (err) {
         registry.releaseConversation(conversationId)
@@ -130,7 +135,9 @@ export function createAdmission(deps: AdmissionDeps) {
 
       // Committed: from here on the ask exists, and it ends through its run whatever happens.
       const plan: AskPlan = {
-        provider: route.provider,
+        pool: route.pool,
+        pin,
+        model: body.model,
         upstream: route.upstream,
         input: { slug: route.slug, ...planned.input },
         baseText: planned.baseText,
@@ -140,19 +147,25 @@ export function createAdmission(deps: AdmissionDeps) {
       // A new conversation is stored with the question's first words as its title until a better one arrives.
       const accepted = { requestId, conversationId, userMessageId: planned.questionId, assistantMessageId: planned.answerId, ...(conv ? {} : { title: fallbackTitle }) }
       const channel = new AskChannel({ onListeners: n => registry.listenersChanged(requestId, n) })
-      const run = new AskRun(deps.runDeps, userId, accepted, plan, channel, r => registry.retire(r))
-      let ticket: Ticket
-      try {
-        ticket = admitted.place.enqueue({ id: requestId, member: userId, maxInFlight: admitted.reservation.maxInFlight, onPosition: p => run.onPosition(p) })
-      }
-      catch (err) {
-        // The queue closed between the commit and now (shutdown, upstream removed): the run ends with that error.
-        ticket = { id: requestId, lease: Promise.reject(err), cancel: () => false }
-        ticket.lease.catch(() => {})
-      }
+      let onPosition = (_p: QueuePosition): void => {}
+      const waiting: EnqueueRequest = { id: requestId, member: userId, maxInFlight: admitted.reservation.maxInFlight, needs: { model: body.model, pin }, onPosition: p => onPosition(p) }
+      const run = new AskRun(deps.runDeps, userId, accepted, plan, channel, r => registry.retire(r), () => ticketOf(() => route.pool.queue.enqueue(waiting)))
+      onPosition = p => run.onPosition(p)
       registry.add(run)
-      run.start(ticket)
+      run.start(ticketOf(() => admitted.place.enqueue(waiting)))
       return run
     },
+  }
+}
+
+/** A ticket, or — when the queue closed meanwhile (shutdown, upstream removed) — one that fails with that error. */
+function ticketOf(enqueue: () => Ticket): Ticket {
+  try {
+    return enqueue()
+  }
+  catch (err) {
+    const lease = Promise.reject(err)
+    lease.catch(() => {})
+    return { id: '', lease, cancel: () => false }
   }
 }

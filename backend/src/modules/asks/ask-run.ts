@@ -10,6 +10,7 @@ import type { AcceptedEvent, ChatUsage } from '../../contracts/chat.js'
 import type { AskInput, FinishReason, Provider, ProviderEvent } from '../providers/types.js'
 import type { Lease, QueuePosition, Ticket } from '../queue/fair-queue.js'
 import type { AskChannel } from '../streams/channel.js'
+import type { Pool } from '../upstreams/pool.js'
 import type { AsksRepository } from './asks.repository.js'
 import type { Checkpointer } from './checkpointer.js'
 import type { StopReason } from './outcome.js'
@@ -21,11 +22,20 @@ import { cleanTitle, titleAfterAnswer } from './titles.js'
 
 export type AskState = 'queued' | 'running' | 'ended'
 
-const NEXT: Record<AskState, readonly AskState[]> = { queued: ['running', 'ended'], running: ['ended'], ended: [] }
+/** running → queued: the upstream refused before any output (a rate limit): back in line, maybe for another account. */
+const NEXT: Record<AskState, readonly AskState[]> = { queued: ['running', 'ended'], running: ['queued', 'ended'], ended: [] }
+
+/** How many times an ask that got no output may go back in line (rate limits, a refused account). */
+const MAX_ATTEMPTS = 6
 
 /** What an ask will send upstream, decided at admission. */
 export interface AskPlan {
-  provider: Provider
+  /** The upstream's pool: the account an ask runs on is chosen when it gets its slot. */
+  pool: Pool
+  /** The account the ask must run on (a ChatGPT web conversation lives on one account). */
+  pin?: string
+  /** The model key (caps and cool-downs are per model). */
+  model: string
   upstream: UpstreamConfig
   input: Omit<AskInput, 'signal'>
   /** `continue`: the text already in the answer row. */
@@ -60,6 +70,8 @@ interface Progress {
   title?: string
   upstreamConversationId?: string
   upstreamMessageId?: string
+  /** The account of the pool it ran on (last attempt). */
+  accountId?: string
   committed?: Promise<unknown>
 }
 
@@ -68,7 +80,8 @@ export class AskRun {
   private current: AskState = 'queued'
   private stopReason: StopReason | undefined
   private ticket: Ticket | undefined
-  private readonly ac = new AbortController()
+  /** Aborts the current attempt's upstream call (a fresh one per attempt). */
+  private ac = new AbortController()
   private readonly t0: number
   /** Resolves when the ask has fully ended (stored, final event published). */
   readonly finished: Promise<void>
@@ -81,6 +94,8 @@ export class AskRun {
     readonly plan: AskPlan,
     readonly channel: AskChannel,
     private readonly onEnd: (run: AskRun) => void,
+    /** Back in line after a refusal with no output (the same place rules as at admission). */
+    private readonly requeue: () => Ticket,
   ) {
     this.requestId = accepted.requestId
     this.t0 = deps.now().getTime()
@@ -130,38 +145,65 @@ export class AskRun {
     return true
   }
 
-  private async execute(ticket: Ticket): Promise<void> {
+  private async execute(first: Ticket): Promise<void> {
     const p: Progress = { text: '', charsOut: 0, ttftMs: null, queueWaitMs: null, startedAt: null, finishReason: null }
-    let lease: Lease | undefined
+    let ticket = first
     let failure: unknown
-    try {
-      lease = await ticket.lease.catch((err) => {
-        throw this.stopReason ? new Stopped() : err
-      })
-      if (this.stopReason)
-        throw new Stopped()
-      this.moveTo('running')
-      p.startedAt = this.deps.now()
-      p.queueWaitMs = lease.waitedMs
-      void this.deps.repo.markRunning(this.requestId, p.startedAt).catch(err => this.deps.logger.warn({ err, requestId: this.requestId }, 'ask: marking it running failed'))
-      this.channel.publish('started', {})
-      const startedAtMs = p.startedAt.getTime()
-      await readProvider({
-        provider: this.plan.provider,
-        input: this.plan.input,
-        controller: this.ac,
-        idleTimeoutSeconds: this.plan.upstream.idle_timeout_seconds ?? 120,
-        onEvent: ev => this.onEvent(ev, p, startedAtMs),
-      })
-      p.finishReason ??= 'other'
+    let provider: Provider | undefined
+    for (let attempt = 1; ; attempt++) {
+      let lease: Lease | undefined
+      failure = undefined
+      try {
+        lease = await ticket.lease.catch((err) => {
+          throw this.stopReason ? new Stopped() : err
+        })
+        if (this.stopReason)
+          throw new Stopped()
+        if (this.ac.signal.aborted)
+          this.ac = new AbortController()
+        const account = this.plan.pool.account(lease.account) ?? this.plan.pool.accounts[0]!
+        provider = account.provider
+        this.moveTo('running')
+        p.startedAt ??= this.deps.now()
+        p.queueWaitMs = (p.queueWaitMs ?? 0) + lease.waitedMs
+        p.accountId = account.id
+        void this.deps.repo.markRunning(this.requestId, p.startedAt, account.id).catch(err => this.deps.logger.warn({ err, requestId: this.requestId }, 'ask: marking it running failed'))
+        this.channel.publish('started', {})
+        const startedAtMs = this.deps.now().getTime()
+        await readProvider({
+          provider,
+          input: this.plan.input,
+          controller: this.ac,
+          idleTimeoutSeconds: this.plan.upstream.idle_timeout_seconds ?? 120,
+          onEvent: ev => this.onEvent(ev, p, startedAtMs),
+        })
+        p.finishReason ??= 'other'
+      }
+      catch (err) {
+        failure = this.stopReason ? new Stopped() : err
+      }
+      finally {
+        const limited = failure instanceof ProviderError && failure.code === 'UPSTREAM_RATE_LIMITED'
+        lease?.release({ sample: failure === undefined, produced: p.charsOut > 0, ...(limited ? { rateLimited: { retryAfterSeconds: (failure as ProviderError).extra.retryAfterSeconds } } : {}) })
+      }
+      if (!this.mayRetry(failure, p, attempt))
+        break
+      // Nothing was answered yet: back in line (another account of the pool, or this one once it rested).
+      this.deps.logger.info({ requestId: this.requestId, code: (failure as ProviderError).code, attempt }, 'ask: upstream refused before any output; back in line')
+      this.moveTo('queued')
+      ticket = this.requeue()
     }
-    catch (err) {
-      failure = this.stopReason ? new Stopped() : err
-    }
-    finally {
-      lease?.release({ sample: failure === undefined })
-    }
-    await this.finish(p, failure)
+    await this.finish(p, failure, provider)
+  }
+
+  /** A refusal before any output goes back in line: a rate limit always, a refused account when another may take it. */
+  private mayRetry(failure: unknown, p: Progress, attempt: number): boolean {
+    if (!(failure instanceof ProviderError) || p.charsOut > 0 || this.stopReason || attempt >= MAX_ATTEMPTS)
+      return false
+    if (failure.code === 'UPSTREAM_RATE_LIMITED')
+      return true
+    // A refused credential: another sound account of the pool may answer instead.
+    return failure.code === 'UPSTREAM_UNAUTHORIZED' && !this.plan.pin && this.plan.pool.hasSound()
   }
 
   private onEvent(ev: ProviderEvent, p: Progress, startedAtMs: number): void {
@@ -199,7 +241,7 @@ export class AskRun {
     }
   }
 
-  private async finish(p: Progress, failure: unknown): Promise<void> {
+  private async finish(p: Progress, failure: unknown, provider: Provider | undefined): Promise<void> {
     const { deps } = this
     this.moveTo('ended')
     const outcome = outcomeOf(this.stopReason, failure === undefined && p.finishReason !== null, failure, deps.graceSeconds())
@@ -209,8 +251,8 @@ export class AskRun {
       deps.logger.error({ err: failure, requestId: this.requestId }, 'ask failed unexpectedly')
 
     let titleLate = false
-    if (this.plan.newConversation && !p.title && outcome.status === 'done') {
-      p.title = await titleAfterAnswer(this.plan.provider, { conversationId: p.upstreamConversationId, messageId: p.upstreamMessageId }, this.plan.fallbackTitle, deps.logger)
+    if (this.plan.newConversation && !p.title && outcome.status === 'done' && provider) {
+      p.title = await titleAfterAnswer(provider, { conversationId: p.upstreamConversationId, messageId: p.upstreamMessageId }, this.plan.fallbackTitle, deps.logger)
       titleLate = true
     }
 
@@ -229,6 +271,9 @@ export class AskRun {
         errorCode: outcome.error?.code ?? null,
         upstreamMessageId: p.upstreamMessageId,
         upstreamConversationId: p.upstreamConversationId,
+        // A ChatGPT web conversation stays on the account that holds it upstream.
+        accountId: p.upstreamConversationId ? p.accountId : undefined,
+        askAccountId: p.accountId,
         title: this.plan.newConversation ? p.title : undefined,
         ask: {
           outcome: outcome.status,

@@ -6,7 +6,6 @@ import { createAdmission } from './admission.js'
 import { createAsksRepository } from './asks.repository.js'
 import { Checkpointer } from './checkpointer.js'
 import { RunRegistry } from './run-registry.js'
-import { UpstreamQueues } from './upstream-queues.js'
 
 /** The ask pipeline, as the routes and other modules use it. */
 export interface Asks {
@@ -14,8 +13,6 @@ export interface Asks {
   admission: Admission
   /** The asks alive in this process: attach, stop, stop a conversation's. */
   registry: RunRegistry
-  /** The fair queue of each upstream (status, settings reload). */
-  queues: UpstreamQueues
   repo: AsksRepository
 }
 
@@ -39,23 +36,17 @@ export default fp(async (app) => {
   const cfg = app.config.chat
   const checkpointer = new Checkpointer(repo, log)
   const registry = new RunRegistry({ graceSeconds: () => cfg.detached_grace_seconds })
-  const queues = new UpstreamQueues({
-    maxDepth: () => cfg.queue_max_depth,
-    maxWaitSeconds: () => cfg.queue_max_wait_seconds,
-    coolDownUntil: id => app.providers.get(id)?.health().coolDownUntil?.getTime(),
-  })
   const admission = createAdmission({
     sql: sqlOf(app.db),
     repo,
     quota: app.quotaGate,
-    providers: app.providers,
-    queues,
+    upstreams: app.upstreams,
     registry,
     runDeps: { repo, quota: app.quotaGate, checkpointer, logger: log, now: () => app.now(), graceSeconds: () => cfg.detached_grace_seconds },
     config: () => cfg,
     now: () => app.now(),
   })
-  app.decorate('asks', { admission, registry, queues, repo })
+  app.decorate('asks', { admission, registry, repo })
   // A member disabled or deleted by the admin: their asks stop (a logout only closes the streams).
   app.liveStreams.onChange((c) => {
     if (c.type === 'disabled' || c.type === 'deleted')
@@ -63,7 +54,6 @@ export default fp(async (app) => {
   })
   app.addHook('preClose', async () => {
     await registry.shutdown()
-    queues.close()
     await checkpointer.stop()
   })
-}, { name: 'asks', dependencies: ['db', 'auth', 'providers', 'quotas'] })
+}, { name: 'asks', dependencies: ['db', 'auth', 'upstreams', 'quotas'] })

@@ -25,6 +25,8 @@ export interface StoredConversation {
   model: string
   upstreamId: string
   upstreamConversationId: string | null
+  /** The pool account holding the upstream conversation (ChatGPT web). */
+  accountId: string | null
   messages: StoredMessage[]
 }
 
@@ -74,6 +76,10 @@ export interface FinalizeInput {
   errorCode: string | null
   upstreamMessageId?: string
   upstreamConversationId?: string
+  /** The conversation's account, when it now lives on one upstream (ChatGPT web). */
+  accountId?: string
+  /** The account the ask ran on. */
+  askAccountId?: string
   title?: string
   ask: {
     outcome: 'done' | 'stopped' | 'error' | 'interrupted'
@@ -96,7 +102,7 @@ export function createAsksRepository(db: Db) {
   return {
     async findConversation(id: string, userId: number): Promise<StoredConversation | null> {
       const conv = sql.get<Omit<StoredConversation, 'messages'>>(
-        'SELECT "id", "userId", "title", "model", "upstreamId", "upstreamConversationId" FROM "Conversation" WHERE "id" = ? AND "userId" = ?',
+        'SELECT "id", "userId", "title", "model", "upstreamId", "upstreamConversationId", "accountId" FROM "Conversation" WHERE "id" = ? AND "userId" = ?',
         id,
         userId,
       )
@@ -163,8 +169,8 @@ export function createAsksRepository(db: Db) {
     },
 
     /** The ask got its slot: the ask log says `running` from now on. */
-    markRunning(id: string, startedAt: Date): Promise<number> {
-      return sql.write(tx => tx.run('UPDATE "Ask" SET "outcome" = \'running\', "startedAt" = ? WHERE "id" = ? AND "outcome" = \'queued\'', startedAt, id))
+    markRunning(id: string, startedAt: Date, accountId: string): Promise<number> {
+      return sql.write(tx => tx.run('UPDATE "Ask" SET "outcome" = \'running\', "startedAt" = ?, "accountId" = ? WHERE "id" = ? AND "outcome" IN (\'queued\', \'running\')', startedAt, accountId, id))
     },
 
     /** Saves the text so far of answers being written (only rows still `streaming`: never a final answer). */
@@ -207,7 +213,8 @@ export function createAsksRepository(db: Db) {
           f.messageId,
         )
         sql.run(
-          'UPDATE "Ask" SET "outcome" = ?, "quota" = ?, "errorCode" = ?, "finishReason" = ?, "queueWaitMs" = ?, "ttftMs" = ?, "durationMs" = ?, "charsOut" = ?, "tokensIn" = ?, "tokensOut" = ?, "startedAt" = ?, "endedAt" = ? WHERE "id" = ?',
+          'UPDATE "Ask" SET "accountId" = COALESCE(?, "accountId"), "outcome" = ?, "quota" = ?, "errorCode" = ?, "finishReason" = ?, "queueWaitMs" = ?, "ttftMs" = ?, "durationMs" = ?, "charsOut" = ?, "tokensIn" = ?, "tokensOut" = ?, "startedAt" = ?, "endedAt" = ? WHERE "id" = ?',
+          f.askAccountId ?? null,
           f.ask.outcome,
           f.quota,
           f.errorCode,
@@ -223,9 +230,10 @@ export function createAsksRepository(db: Db) {
           f.askId,
         )
         sql.run(
-          'UPDATE "Conversation" SET "updatedAt" = ?, "upstreamConversationId" = COALESCE(?, "upstreamConversationId"), "title" = COALESCE(?, "title") WHERE "id" = ?',
+          'UPDATE "Conversation" SET "updatedAt" = ?, "upstreamConversationId" = COALESCE(?, "upstreamConversationId"), "accountId" = COALESCE("accountId", ?), "title" = COALESCE(?, "title") WHERE "id" = ?',
           f.now,
           f.upstreamConversationId ?? null,
+          f.accountId ?? null,
           f.title ?? null,
           f.conversationId,
         )

@@ -14,7 +14,7 @@ const messages = [
   msg('a2', 'q2', 'assistant', 'second answer', { upstreamMessageId: 'up-a2' }),
   msg('a3', 'q2', 'assistant', 'cut answ', { finishReason: 'length', upstreamMessageId: 'up-a3' }),
 ]
-const conv: StoredConversation = { id: 'c', userId: 1, title: 't', model: 'm', upstreamId: 'u', upstreamConversationId: 'up-c', messages }
+const conv: StoredConversation = { id: 'c', userId: 1, title: 't', model: 'm', upstreamId: 'u', upstreamConversationId: 'up-c', accountId: null, messages }
 const base = { content: '', conversation: conv, upstreamKeepsContext: false, historyMaxChars: 10_000 }
 
 describe('planner', () => {

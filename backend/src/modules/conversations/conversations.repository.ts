@@ -89,7 +89,7 @@ export function createConversationsRepository(db: Db) {
     },
 
     async find(id: string, userId?: number) {
-      return db.conversation.findFirst({ where: { id, ...(userId !== undefined ? { userId } : {}) }, select: { ...summarySelect, upstreamId: true, upstreamConversationId: true } })
+      return db.conversation.findFirst({ where: { id, ...(userId !== undefined ? { userId } : {}) }, select: { ...summarySelect, upstreamId: true, upstreamConversationId: true, accountId: true } })
     },
 
     async rename(id: string, title: string) {

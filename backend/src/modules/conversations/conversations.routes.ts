@@ -9,7 +9,7 @@ import { createConversationsService } from './conversations.service.js'
 export function conversationsService(app: FastifyInstance): ConversationsService {
   return createConversationsService({
     repo: createConversationsRepository(app.db),
-    providers: app.providers,
+    providerOf: (upstreamId, accountId) => app.upstreams.provider(upstreamId, accountId),
     stopConversation: id => app.asks.registry.stopConversation(id),
     logger: app.log.child({ module: 'conversations' }),
   })

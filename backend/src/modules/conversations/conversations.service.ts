@@ -1,12 +1,13 @@
 import type { AdminConversationDetail, AdminConversationList, AdminConversationListQuery, AdminConversationPatch, AdminConversationSummary } from '../../contracts/admin-conversations.js'
 import type { ConversationDetail, ConversationList, ConversationListQuery, ConversationSummary, MessageView } from '../../contracts/conversations.js'
-import type { ProviderRegistry } from '../providers/registry.js'
+import type { Provider } from '../providers/types.js'
 import type { ConversationsRepository, ListPage } from './conversations.repository.js'
 import { AppError } from '../../lib/errors.js'
 
 export interface ConversationsServiceDeps {
   repo: ConversationsRepository
-  providers: ProviderRegistry
+  /** The provider of the account that holds a conversation upstream (rename, hide). */
+  providerOf: (upstreamId: string, accountId: string | null) => Provider | undefined
   /** Stops an answer being written in the conversation and waits until it is stored. */
   stopConversation: (conversationId: string) => Promise<void>
   logger: { warn: (obj: object, msg?: string) => void }
@@ -15,7 +16,7 @@ export interface ConversationsServiceDeps {
 interface SummaryRow { id: string, title: string, model: string, createdAt: Date, updatedAt: Date, activeRequestId: string | null }
 interface AdminRow extends SummaryRow { upstreamId: string, user: { id: number, username: string, nickname: string }, _count: { messages: number } }
 interface MessageRow { id: string, parentId: string | null, role: string, content: string, status: string, model: string, finishReason: string | null, errorCode: string | null, createdAt: Date, updatedAt: Date }
-interface UpstreamRef { id: string, upstreamId: string, upstreamConversationId: string | null }
+interface UpstreamRef { id: string, upstreamId: string, upstreamConversationId: string | null, accountId: string | null }
 
 function summary(c: SummaryRow): ConversationSummary {
   return {
@@ -93,7 +94,7 @@ export function createConversationsService(deps: ConversationsServiceDeps) {
 
   /** ChatGPT web: keep the upstream title in step (best effort), so it never comes back on a sync. */
   function renameUpstream(c: UpstreamRef, title: string): void {
-    const provider = deps.providers.get(c.upstreamId)
+    const provider = deps.providerOf(c.upstreamId, c.accountId)
     if (c.upstreamConversationId && provider?.rename)
       provider.rename(c.upstreamConversationId, title).catch(err => deps.logger.warn({ err, conversationId: c.id }, 'upstream rename failed'))
   }
@@ -102,7 +103,7 @@ export function createConversationsService(deps: ConversationsServiceDeps) {
   async function remove(c: UpstreamRef): Promise<void> {
     await deps.stopConversation(c.id)
     await repo.delete(c.id)
-    const provider = deps.providers.get(c.upstreamId)
+    const provider = deps.providerOf(c.upstreamId, c.accountId)
     if (c.upstreamConversationId && provider?.hide)
       provider.hide(c.upstreamConversationId).catch(err => deps.logger.warn({ err, conversationId: c.id }, 'hiding the conversation upstream failed'))
   }

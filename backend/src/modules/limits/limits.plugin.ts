@@ -19,5 +19,5 @@ export default fp(async (app) => {
   catch {
     throw new Error(`limits.timezone: "${timezone}" is not an IANA time zone (e.g. "UTC", "Europe/Berlin", "Asia/Shanghai")`)
   }
-  app.decorate('limits', createLimitsService({ db: app.db, now: () => app.now(), timezone, models: () => app.providers.models() }))
-}, { name: 'limits', dependencies: ['db', 'providers'] })
+  app.decorate('limits', createLimitsService({ db: app.db, now: () => app.now(), timezone, models: () => app.upstreams.models() }))
+}, { name: 'limits', dependencies: ['db', 'upstreams'] })

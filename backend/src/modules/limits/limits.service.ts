@@ -1,7 +1,7 @@
 import type { Limits, LimitsPatch, ModelStatus, MyLimits, RateWindow, TimeSlot, UnavailableReason } from '../../contracts/limits.js'
 import type { Db } from '../../db/client.js'
 import type { ModelQuota, UserLimits } from '../../generated/prisma/client.js'
-import type { ModelEntry } from '../providers/registry.js'
+import type { ModelEntry } from '../upstreams/upstreams.service.js'
 import type { AskLimits } from './limits.logic.js'
 import type { LimitsRepository } from './limits.repository.js'
 import { AppError } from '../../lib/errors.js'

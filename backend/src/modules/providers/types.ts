@@ -2,7 +2,9 @@
  * The one interface every upstream sits behind. A provider turns an ask into a typed event stream;
  * the chat engine never sees wire formats. Errors are thrown as `ProviderError` with a stable code.
  */
+import type { Dispatcher } from 'undici'
 import type { UpstreamConfig } from '../../config/schema.js'
+import type { UpstreamState } from './shared/state.js'
 
 /** What providers may log through (pino-compatible). Never given secrets. */
 export interface ProviderLogger {
@@ -12,8 +14,14 @@ export interface ProviderLogger {
 
 export interface ProviderDeps {
   logger?: ProviderLogger
-  /** Time source for cool-downs and health timestamps. */
+  /** Time source for health timestamps. */
   now?: () => Date
+  /** The account's health, shared with its pool (modules/upstreams); a new one when absent. */
+  state?: UpstreamState
+  /** The account's current credential, when it can change while running (token refresh). */
+  credential?: () => string | undefined
+  /** How to reach the upstream (an outbound proxy); a direct connection when absent. */
+  dispatcher?: Dispatcher
 }
 
 export interface ChatTurn {
@@ -76,8 +84,10 @@ export interface UpstreamHealth {
   healthy: boolean
   /** Why it is unhealthy (safe to show the admin). */
   reason?: string
-  /** Until when calls are held back after a 429. */
-  coolDownUntil?: Date
+  /** What kind of failure: the credential was refused, or the upstream could not be reached. */
+  kind?: 'unauthorized' | 'unreachable'
+  /** Unhealthy since. */
+  since?: Date
   checkedAt?: Date
 }
 

@@ -33,14 +33,41 @@ export interface EnqueueRequest {
   maxInFlight: number
   /** Called with the waiter's position whenever it changes (not called if the ask starts at once). */
   onPosition?: (p: QueuePosition) => void
+  /** What `place` needs to find this ask a slot (the model, an account it must run on). */
+  needs?: SlotNeeds
+}
+
+/** What a waiting ask needs of a slot (see `FairQueueOptions.place`). */
+export interface SlotNeeds {
+  model?: string
+  /** Only this account may run it (ChatGPT web conversations live on one account). */
+  pin?: string
+}
+
+/** A slot found by `place`: freed once with `release`. */
+export interface Slot {
+  /** The account the ask runs on (`place` decides); undefined with plain `concurrency`. */
+  account?: string
+  release: (outcome: SlotOutcome) => void
+}
+
+export interface SlotOutcome {
+  /** The ask ran as it should (its time counts in the ETA average). */
+  sample: boolean
+  /** The upstream produced output for it (it counts against the account's cap). */
+  produced?: boolean
+  /** The upstream refused with a rate limit: how long that account should rest (undefined = its default). */
+  rateLimited?: { retryAfterSeconds?: number }
 }
 
 export interface Lease {
   readonly id: string
   /** How long the ask waited for its slot, in ms. */
   readonly waitedMs: number
+  /** The account chosen by `place`. */
+  readonly account?: string
   /** Frees the slot. Idempotent. `sample: false` keeps this run out of the ETA average (e.g. it failed at once). */
-  release: (opts?: { sample?: boolean }) => void
+  release: (opts?: Partial<SlotOutcome>) => void
 }
 
 export interface Ticket {
@@ -60,11 +87,21 @@ export interface Place {
 }
 
 export interface FairQueueOptions {
+  /** Slots when there is no `place`: any ask may take any of `concurrency` slots. */
   concurrency: number
   maxDepth: number
   maxWaitMs: number
-  /** Until when (epoch ms) the upstream must not be called; checked before every start. */
+  /** Until when (epoch ms) the upstream must not be called; checked before every start (with plain `concurrency`). */
   coolDownUntil?: () => number | undefined
+  /**
+   * Finds a slot for an ask now, or undefined (every fitting account busy, cooling down, paced or
+   * out of its cap). With it, `concurrency` is only used for the ETA unless `capacity` is given.
+   */
+  place?: (needs: SlotNeeds) => Slot | undefined
+  /** Slots in use at most right now (for the ETA). */
+  capacity?: () => number
+  /** When (epoch ms) an ask that cannot be placed now might be: the queue tries again then. */
+  nextChange?: () => number | undefined
   /** Service time assumed before any ask has finished, in seconds. */
   initialServiceSeconds?: number
   /** How many recent service times the ETA averages. */
@@ -86,6 +123,7 @@ interface Waiter {
   member: number | string
   maxInFlight: number
   enqueuedAt: number
+  needs: SlotNeeds
   onPosition?: (p: QueuePosition) => void
   resolve: (l: Lease) => void
   reject: (err: unknown) => void
@@ -190,6 +228,7 @@ export class FairQueue {
       member: req.member,
       maxInFlight: Math.max(1, req.maxInFlight),
       enqueuedAt: this.now(),
+      needs: req.needs ?? {},
       onPosition: req.onPosition,
       resolve,
       reject,
@@ -272,29 +311,60 @@ export class FairQueue {
       .sort((a, b) => a.lastServed - b.lastServed || a.waiting[0]!.seq - b.waiting[0]!.seq)
   }
 
+  /** A slot for `w` now, or undefined. */
+  private placeFor(w: Waiter): Slot | undefined {
+    if (this.opts.place)
+      return this.opts.place(w.needs)
+    if (this.runningCount >= this.concurrency)
+      return undefined
+    return { release: () => {} }
+  }
+
   private dispatch(): void {
     if (this.closed)
       return
     let started = false
-    while (this.runningCount < this.concurrency && this.waitingCount > 0) {
-      const until = this.opts.coolDownUntil?.()
-      const now = this.now()
-      if (until !== undefined && until > now) {
-        this.wakeAt(until - now)
-        break
+    let blocked = false
+    while (this.waitingCount > 0) {
+      if (!this.opts.place) {
+        const until = this.opts.coolDownUntil?.()
+        const now = this.now()
+        if (until !== undefined && until > now) {
+          this.wakeAt(until - now)
+          break
+        }
       }
-      const next = this.memberOrder().find(m => m.running < m.waiting[0]!.maxInFlight)
-      if (!next)
+      // Members in round-robin order; a head ask that cannot be placed (its account is busy) does
+      // not hold back the members behind it.
+      let placed: { m: MemberState, w: Waiter, slot: Slot } | undefined
+      for (const m of this.memberOrder()) {
+        const w = m.waiting[0]!
+        if (m.running >= w.maxInFlight)
+          continue
+        const slot = this.placeFor(w)
+        if (slot) {
+          placed = { m, w, slot }
+          break
+        }
+        blocked = true
+      }
+      if (!placed)
         break
-      const w = next.waiting.shift()!
+      const { m, w, slot } = placed
+      m.waiting.shift()
       this.waiters.delete(w.id)
       this.waitingCount--
       clearTimeout(w.timer)
-      next.running++
-      next.lastServed = ++this.served
+      m.running++
+      m.lastServed = ++this.served
       this.runningCount++
       started = true
-      w.resolve(this.lease(w, next))
+      w.resolve(this.lease(w, m, slot))
+    }
+    if (blocked && this.waitingCount > 0) {
+      const at = this.opts.nextChange?.()
+      if (at !== undefined)
+        this.wakeAt(Math.max(1, at - this.now()))
     }
     if (started)
       this.publishPositions()
@@ -302,27 +372,33 @@ export class FairQueue {
 
   private wakeAt(ms: number): void {
     clearTimeout(this.coolTimer)
-    this.coolTimer = setTimeout(() => this.dispatch(), Math.max(1, ms))
+    this.coolTimer = setTimeout(() => {
+      this.dispatch()
+      this.publishPositions()
+    }, Math.max(1, ms))
     this.coolTimer.unref?.()
   }
 
-  private lease(w: Waiter, m: MemberState): Lease {
+  private lease(w: Waiter, m: MemberState, slot: Slot): Lease {
     const startedAt = this.now()
     let released = false
     return {
       id: w.id,
       waitedMs: startedAt - w.enqueuedAt,
+      account: slot.account,
       release: (opts) => {
         if (released)
           return
         released = true
         m.running--
         this.runningCount--
-        if (opts?.sample !== false) {
+        const sample = opts?.sample !== false
+        if (sample) {
           this.samples.push(Math.max(0, this.now() - startedAt))
           if (this.samples.length > (this.opts.sampleSize ?? 20))
             this.samples.shift()
         }
+        slot.release({ sample, produced: opts?.produced ?? sample, rateLimited: opts?.rateLimited })
         this.forget(w.member, m)
         this.dispatch()
         // An ETA may have changed even when nobody moved (new average).
@@ -337,6 +413,10 @@ export class FairQueue {
       return
     const order = this.memberOrder()
     const avg = this.avgServiceSeconds()
+    const capacity = Math.max(1, this.opts.capacity?.() ?? this.concurrency)
+    // Nothing can start before the earliest cool-down or pacing gap ends: that time comes first.
+    const next = this.opts.nextChange?.() ?? this.opts.coolDownUntil?.()
+    const restSeconds = next !== undefined && this.runningCount < capacity ? Math.max(0, (next - this.now()) / 1000) : 0
     let position = 0
     for (let round = 0; ; round++) {
       let any = false
@@ -346,7 +426,7 @@ export class FairQueue {
           continue
         any = true
         position++
-        const p: QueuePosition = { position, etaSeconds: Math.ceil((avg * position) / this.concurrency) }
+        const p: QueuePosition = { position, etaSeconds: Math.ceil(restSeconds + (avg * position) / capacity) }
         if (!w.last || w.last.position !== p.position || w.last.etaSeconds !== p.etaSeconds) {
           w.last = p
           try {

@@ -14,11 +14,10 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const settings = createUpstreamSettings({
     repo: createSettingsRepository(app.db),
-    providers: app.providers,
+    upstreams: app.upstreams,
     config: app.config,
-    onApplied: upstreams => app.asks.queues.reconcile(upstreams),
     logger: app.log.child({ module: 'settings' }),
   })
   await settings.load()
   app.decorate('upstreamSettings', settings)
-}, { name: 'settings', dependencies: ['db', 'providers', 'asks'] })
+}, { name: 'settings', dependencies: ['db', 'upstreams', 'asks'] })

@@ -13,7 +13,7 @@
  */
 import type { Config, UpstreamConfig } from '../../config/schema.js'
 import type { SaveUpstreamsBody, UpstreamSetting, UpstreamSettingInput, UpstreamSettings } from '../../contracts/settings.js'
-import type { ProviderRegistry } from '../providers/registry.js'
+import type { Upstreams } from '../upstreams/upstreams.service.js'
 import type { SettingsRepository } from './settings.repository.js'
 import { ConfigError, parseConfig, withUpstreamDefaults } from '../../config/load.js'
 import { AppError } from '../../lib/errors.js'
@@ -23,10 +23,9 @@ export const UPSTREAMS_SETTING_KEY = 'upstreams'
 
 export interface UpstreamSettingsDeps {
   repo: SettingsRepository
-  providers: ProviderRegistry
+  /** Reloading applies a list everywhere: accounts, pools and their queues (modules/upstreams). */
+  upstreams: Pick<Upstreams, 'reload' | 'list'>
   config: Config
-  /** Told the new list after the providers were reloaded (the chat engine's queues). */
-  onApplied: (upstreams: UpstreamConfig[]) => void
   logger: { info: (obj: object, msg?: string) => void, error: (obj: object, msg?: string) => void }
 }
 
@@ -94,18 +93,17 @@ function validate(raw: unknown[], config: Config): UpstreamConfig[] {
 }
 
 export function createUpstreamSettings(deps: UpstreamSettingsDeps) {
-  const { repo, providers, config } = deps
+  const { repo, upstreams, config } = deps
   let source: UpstreamSettings['source'] = 'config'
   let updatedAt: Date | null = null
 
   function apply(list: UpstreamConfig[]): void {
     const effective = withUpstreamDefaults(list)
-    providers.reload(effective)
-    deps.onApplied(effective)
+    upstreams.reload(effective)
   }
 
   function current(): UpstreamSettings {
-    return { source, updatedAt: updatedAt?.toISOString() ?? null, upstreams: providers.upstreams().map(view) }
+    return { source, updatedAt: updatedAt?.toISOString() ?? null, upstreams: upstreams.list().map(view) }
   }
 
   return {
@@ -131,7 +129,7 @@ export function createUpstreamSettings(deps: UpstreamSettingsDeps) {
     current,
 
     async save(body: SaveUpstreamsBody): Promise<UpstreamSettings> {
-      const inEffect = new Map(providers.upstreams().map(u => [u.id, u]))
+      const inEffect = new Map(upstreams.list().map(u => [u.id, u]))
       const problems: string[] = []
       const raw = body.upstreams.map((u, i) => toConfig(u, inEffect.get(u.id), i, problems))
       let list: UpstreamConfig[] = []

@@ -9,7 +9,7 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     db: app.db,
     now: () => app.now(),
     timezone: app.config.limits.timezone,
-    models: () => app.providers.models(),
+    models: () => app.upstreams.models(),
     limits: app.limits,
   })
 

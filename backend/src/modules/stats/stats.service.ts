@@ -1,7 +1,7 @@
 import type { AdminMeta, MemberStats, MemberSummary, ModelStats, StatsBucket, StatsQuery, StatsResponse, StatsSeriesPoint } from '../../contracts/stats.js'
 import type { Db } from '../../db/client.js'
 import type { LimitsService } from '../limits/limits.service.js'
-import type { ModelEntry } from '../providers/registry.js'
+import type { ModelEntry } from '../upstreams/upstreams.service.js'
 import { AppError } from '../../lib/errors.js'
 import { createAggregate, createBucketer } from './stats.logic.js'
 

@@ -8,8 +8,7 @@ import { createStatusService } from './status.service.js'
 export default async function statusRoutes(app: FastifyInstance): Promise<void> {
   const service = createStatusService({
     db: app.db,
-    providers: app.providers,
-    queueStats: id => app.asks.queues.stats(id),
+    upstreams: () => app.upstreams.pools().map(p => p.statusView()),
     now: () => app.now(),
   })
   app.get('/api/status', {

@@ -1,12 +1,10 @@
 import type { StatusResponse, UpstreamStatus } from '../../contracts/chat.js'
 import type { Db } from '../../db/client.js'
-import type { ProviderRegistry } from '../providers/registry.js'
-import type { QueueStats } from '../queue/fair-queue.js'
 
 export interface StatusDeps {
   db: Db
-  providers: ProviderRegistry
-  queueStats: (upstreamId: string) => QueueStats | undefined
+  /** Each upstream as members may see it (modules/upstreams). */
+  upstreams: () => UpstreamStatus[]
   now: () => Date
 }
 
@@ -34,24 +32,7 @@ export function createStatusService(deps: StatusDeps) {
       for (const s of sessions) seen(s.userId, s._max.lastSeenAt)
       const within = (minutes: number): number => [...lastActive.values()].filter(t => t >= now - minutes * MINUTE).length
 
-      const upstreams: UpstreamStatus[] = deps.providers.upstreams().map((u) => {
-        const stats = deps.queueStats(u.id)
-        const health = deps.providers.get(u.id)?.health() ?? { healthy: false, reason: 'not started' }
-        const s: UpstreamStatus = {
-          id: u.id,
-          type: u.type,
-          concurrency: u.concurrency ?? 1,
-          queueLength: stats?.waiting ?? 0,
-          inFlight: stats?.running ?? 0,
-          avgServiceSeconds: Math.round((stats?.avgServiceSeconds ?? 0) * 10) / 10,
-          healthy: health.healthy,
-        }
-        if (health.reason)
-          s.reason = health.reason
-        if (health.coolDownUntil && health.coolDownUntil.getTime() > now)
-          s.coolDownUntil = health.coolDownUntil.toISOString()
-        return s
-      })
+      const upstreams = deps.upstreams()
       return {
         queueLength: upstreams.reduce((n, u) => n + u.queueLength, 0),
         inFlight: upstreams.reduce((n, u) => n + u.inFlight, 0),

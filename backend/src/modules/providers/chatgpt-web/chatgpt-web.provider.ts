@@ -45,23 +45,24 @@ export function conversationBody(input: AskInput): Record<string, unknown> {
  * classic or "v1" encoding, plus the conversation management calls.
  */
 export function createChatgptWebProvider(upstream: ChatgptWebUpstreamConfig, deps: ProviderDeps = {}): Provider {
-  const token = upstream.access_token ?? ''
-  const state = new UpstreamState(deps.now)
+  const token = (): string => deps.credential?.() ?? upstream.access_token ?? ''
+  const state = deps.state ?? new UpstreamState(deps.now)
   const client = new UpstreamClient({
     id: upstream.id,
     timeoutSeconds: upstream.timeout_seconds ?? 30,
     idleTimeoutSeconds: upstream.idle_timeout_seconds ?? 120,
     credentialName: 'access token',
-    secrets: [token, upstream.account_id],
+    secrets: () => [token(), upstream.access_token, upstream.account_id, upstream.session_token],
     state,
     logger: deps.logger,
+    dispatcher: deps.dispatcher,
   })
   const url = (path: string): string => joinUrl(upstream.base_url, path)
   const enc = encodeURIComponent
 
   function headers(referer = 'https://chat.openai.com/'): Record<string, string> {
     const h: Record<string, string> = {
-      'authorization': `Bearer ${token}`,
+      'authorization': `Bearer ${token()}`,
       'content-type': 'application/json',
       'accept-language': 'en-US',
       'referer': referer,

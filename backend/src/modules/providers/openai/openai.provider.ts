@@ -24,16 +24,17 @@ export function chatMessages(input: AskInput): ChatTurn[] {
  * that starts a conversation (no history); no extra upstream call.
  */
 export function createOpenaiProvider(upstream: OpenaiUpstreamConfig, deps: ProviderDeps = {}): Provider {
-  const key = upstream.api_key ?? ''
-  const state = new UpstreamState(deps.now)
+  const key = (): string => deps.credential?.() ?? upstream.api_key ?? ''
+  const state = deps.state ?? new UpstreamState(deps.now)
   const client = new UpstreamClient({
     id: upstream.id,
     timeoutSeconds: upstream.timeout_seconds ?? 30,
     idleTimeoutSeconds: upstream.idle_timeout_seconds ?? 120,
     credentialName: 'API key',
-    secrets: [key],
+    secrets: () => [key(), upstream.api_key],
     state,
     logger: deps.logger,
+    dispatcher: deps.dispatcher,
   })
   const endpoint = joinUrl(upstream.base_url ?? DEFAULT_OPENAI_BASE, 'chat/completions')
   const opts = { upstreamId: upstream.id, excerpt: (t: string) => client.excerpt(t) }
@@ -44,7 +45,7 @@ export function createOpenaiProvider(upstream: OpenaiUpstreamConfig, deps: Provi
     const res = await client.send({
       method: 'POST',
       url: endpoint,
-      headers: { 'authorization': `Bearer ${key}`, 'content-type': 'application/json', 'accept': 'text/event-stream' },
+      headers: { 'authorization': `Bearer ${key()}`, 'content-type': 'application/json', 'accept': 'text/event-stream' },
       body: { model: input.slug, messages: chatMessages(input), stream: true, stream_options: { include_usage: true } },
       signal,
     })

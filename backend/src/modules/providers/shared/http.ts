@@ -14,11 +14,13 @@ export interface UpstreamClientOptions {
   idleTimeoutSeconds: number
   /** What the credential is called in messages ("access token", "API key"). */
   credentialName: string
-  /** Values that must never appear in an error message (the token, the key). */
-  secrets: ReadonlyArray<string | undefined>
+  /** Values that must never appear in an error message (the token, the key), as they are now. */
+  secrets: () => ReadonlyArray<string | undefined>
   state: UpstreamState
   /** Told about auth failures, rate limits and unreachable upstreams (safe messages only). */
   logger?: ProviderLogger
+  /** An outbound proxy's dispatcher; otherwise a direct connection pool of our own. */
+  dispatcher?: Dispatcher
 }
 
 export interface UpstreamCall {
@@ -30,7 +32,6 @@ export interface UpstreamCall {
 }
 
 const MAX_ERROR_BODY = 64 * 1024
-const DEFAULT_COOLDOWN_SECONDS = 60
 
 /** Seconds from `Retry-After` (delta seconds or an HTTP date), or ChatGPT's `clears_in` in the body. */
 export function retryAfterSeconds(headers: Dispatcher.ResponseData['headers'], body: string, now = Date.now()): number | undefined {
@@ -77,10 +78,10 @@ async function readLimited(body: Dispatcher.ResponseData['body']): Promise<strin
  * caller's abort reason when the signal aborted (the connection is destroyed at once).
  */
 export class UpstreamClient {
-  private readonly agent: Agent
+  private readonly agent: Dispatcher
 
   constructor(private readonly opts: UpstreamClientOptions) {
-    this.agent = new Agent({
+    this.agent = opts.dispatcher ?? new Agent({
       connect: { timeout: opts.timeoutSeconds * 1000 },
       headersTimeout: opts.timeoutSeconds * 1000,
       bodyTimeout: opts.idleTimeoutSeconds * 1000,
@@ -93,7 +94,6 @@ export class UpstreamClient {
 
   /** Sends a request and returns a 2xx response (body still to be read), or throws. */
   async send(call: UpstreamCall): Promise<Dispatcher.ResponseData> {
-    this.opts.state.assertNotCoolingDown()
     let res: Dispatcher.ResponseData
     try {
       res = await request(call.url, {
@@ -133,12 +133,12 @@ export class UpstreamClient {
       return JSON.parse(text) as T
     }
     catch {
-      throw new ProviderError('UPSTREAM_ERROR', `upstream ${this.opts.id} answered with something that is not JSON: ${safeExcerpt(text, this.opts.secrets, 80)}`, { status: res.statusCode })
+      throw new ProviderError('UPSTREAM_ERROR', `upstream ${this.opts.id} answered with something that is not JSON: ${safeExcerpt(text, this.opts.secrets(), 80)}`, { status: res.statusCode })
     }
   }
 
   excerpt(text: string, max?: number): string {
-    return safeExcerpt(text, this.opts.secrets, max)
+    return safeExcerpt(text, this.opts.secrets(), max)
   }
 
   statusError(status: number, headers: Dispatcher.ResponseData['headers'], body: string): ProviderError {
@@ -146,15 +146,15 @@ export class UpstreamClient {
     const suffix = what ? `: ${what}` : ''
     if (status === 401 || status === 403) {
       const reason = `${this.opts.credentialName} rejected (HTTP ${status})`
-      this.opts.state.markUnhealthy(reason)
+      this.opts.state.markUnhealthy(reason, 'unauthorized')
       this.opts.logger?.warn({ upstream: this.opts.id, status }, `upstream ${reason}; marked unhealthy`)
       return new ProviderError('UPSTREAM_UNAUTHORIZED', `upstream ${this.opts.id}: ${reason}${suffix}`, { status })
     }
     if (status === 429) {
-      const seconds = retryAfterSeconds(headers, body) ?? DEFAULT_COOLDOWN_SECONDS
-      this.opts.state.coolDown(seconds)
-      this.opts.logger?.warn({ upstream: this.opts.id, status, retryAfterSeconds: seconds }, 'upstream rate limited; cooling down')
-      return new ProviderError('UPSTREAM_RATE_LIMITED', `upstream ${this.opts.id} is rate limited; retry in ${seconds} s${suffix}`, { status, retryAfterSeconds: seconds })
+      // The pool decides how long this account rests (modules/upstreams/account.ts): the upstream's hint, or a back-off.
+      const seconds = retryAfterSeconds(headers, body)
+      this.opts.logger?.warn({ upstream: this.opts.id, status, retryAfterSeconds: seconds }, 'upstream rate limited')
+      return new ProviderError('UPSTREAM_RATE_LIMITED', `upstream ${this.opts.id} is rate limited${seconds ? `; retry in ${seconds} s` : ''}${suffix}`, { status, ...(seconds ? { retryAfterSeconds: seconds } : {}) })
     }
     if (status >= 500)
       return new ProviderError('UPSTREAM_ERROR', `upstream ${this.opts.id} failed (HTTP ${status})${suffix}`, { status })

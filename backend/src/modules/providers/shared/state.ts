@@ -1,14 +1,15 @@
 import type { UpstreamHealth } from '../types.js'
-import { ProviderError } from '../types.js'
 
 /**
- * Health and 429 cool-down of one upstream. 401/403 (or an unreachable upstream) make it unhealthy
- * until a later success; a 429 holds calls back until the cool-down ends, without contacting it.
+ * Health of one account of an upstream, written by its provider's HTTP client and read by the pool
+ * (modules/upstreams): 401/403 make it `unauthorized`, a connection failure `unreachable`, until a
+ * later success. Cool-downs after a rate limit are the pool's (modules/upstreams/account.ts).
  */
 export class UpstreamState {
   private healthy = true
+  private kind: UpstreamHealth['kind']
   private reason: string | undefined
-  private coolDownUntil: Date | undefined
+  private since: Date | undefined
   private checkedAt: Date | undefined
 
   constructor(private readonly now: () => Date = () => new Date()) {}
@@ -17,40 +18,29 @@ export class UpstreamState {
     const h: UpstreamHealth = { healthy: this.healthy }
     if (this.reason)
       h.reason = this.reason
-    if (this.coolDownUntil && this.coolDownUntil > this.now())
-      h.coolDownUntil = this.coolDownUntil
+    if (this.kind)
+      h.kind = this.kind
+    if (this.since)
+      h.since = this.since
     if (this.checkedAt)
       h.checkedAt = this.checkedAt
     return h
   }
 
-  /** Throws UPSTREAM_RATE_LIMITED while a cool-down runs. */
-  assertNotCoolingDown(): void {
-    if (!this.coolDownUntil)
-      return
-    const left = this.coolDownUntil.getTime() - this.now().getTime()
-    if (left <= 0) {
-      this.coolDownUntil = undefined
-      return
-    }
-    const retryAfterSeconds = Math.ceil(left / 1000)
-    throw new ProviderError('UPSTREAM_RATE_LIMITED', `upstream rate limit: cooling down for ${retryAfterSeconds} s`, { status: 429, retryAfterSeconds })
-  }
-
   markOk(): void {
     this.healthy = true
     this.reason = undefined
+    this.kind = undefined
+    this.since = undefined
     this.checkedAt = this.now()
   }
 
-  markUnhealthy(reason: string): void {
+  markUnhealthy(reason: string, kind: 'unauthorized' | 'unreachable' = 'unreachable'): void {
+    if (this.healthy || this.kind !== kind)
+      this.since = this.now()
     this.healthy = false
     this.reason = reason
-    this.checkedAt = this.now()
-  }
-
-  coolDown(seconds: number): void {
-    this.coolDownUntil = new Date(this.now().getTime() + seconds * 1000)
+    this.kind = kind
     this.checkedAt = this.now()
   }
 }
