@@ -1,37 +1,30 @@
+import type { ChatStreamEvent, ChatStreamEvents } from '@cws/backend/contracts'
 import type { EventSourceMessage } from 'eventsource-parser'
+import type { HttpMethod } from './http'
 import { createParser } from 'eventsource-parser'
 import { ApiError, networkError, rawRequest } from './http'
 
-/** Events of `POST /api/chat` (DESIGN.md, "Chat stream events"), in the order the server sends them. */
-export interface ChatStreamEventMap {
-  accepted: { requestId: string, conversationId: string, userMessageId: string, assistantMessageId: string, title?: string }
-  queued: { position: number, etaSeconds: number | null }
-  started: Record<string, never>
-  delta: { text: string }
-  title: { title: string }
-  done: { finishReason: string, usage?: { inputTokens?: number, outputTokens?: number } & Record<string, unknown> }
-  error: { code: string, message: string, retryAfterSeconds?: number }
+export type { ChatStreamEvent, ChatStreamEvents }
+
+/** One event of an ask's stream with the `id:` of its frame (the cursor to resume after it; null if the frame had none). */
+export type ChatStreamFrame = ChatStreamEvent & { id: string | null }
+
+const KNOWN_EVENTS = new Set<string>(['accepted', 'queued', 'started', 'delta', 'title', 'done', 'error'] satisfies Array<keyof ChatStreamEvents>)
+const TERMINAL_EVENTS = new Set<string>(['done', 'error'] satisfies Array<keyof ChatStreamEvents>)
+
+export interface ReadEventStreamOptions {
+  onEvent: (frame: ChatStreamFrame) => void
+  /** A `: ping` keep-alive arrived (the connection is alive even when nothing happens). */
+  onPing?: () => void
 }
 
-export type ChatStreamEventName = keyof ChatStreamEventMap
-
-export type ChatStreamEvent = {
-  [K in ChatStreamEventName]: { event: K, data: ChatStreamEventMap[K] }
-}[ChatStreamEventName]
-
-const KNOWN_EVENTS = new Set<string>(['accepted', 'queued', 'started', 'delta', 'title', 'done', 'error'])
-const TERMINAL_EVENTS = new Set<string>(['done', 'error'])
-
 /**
- * Reads a `text/event-stream` body and calls `onEvent` for every known event with its JSON data.
- * Comment lines (`: ping`) and unknown event names are ignored. Resolves with the terminal event
- * (`done` or `error`) or `null` when the stream ended without one.
+ * Reads a `text/event-stream` body and calls `onEvent` for every known event with its JSON data and
+ * its frame's id. Unknown event names are ignored. Resolves with the terminal event (`done` or
+ * `error`) or `null` when the stream ended without one.
  */
-export async function readEventStream(
-  stream: ReadableStream<Uint8Array>,
-  onEvent: (event: ChatStreamEvent) => void,
-): Promise<ChatStreamEvent | null> {
-  let terminal: ChatStreamEvent | null = null
+export async function readEventStream(stream: ReadableStream<Uint8Array>, opts: ReadEventStreamOptions): Promise<ChatStreamFrame | null> {
+  let terminal: ChatStreamFrame | null = null
   let parseFailure: Error | null = null
   const parser = createParser({
     onEvent(msg: EventSourceMessage) {
@@ -46,13 +39,14 @@ export async function readEventStream(
         parseFailure ??= new Error(`Malformed "${name}" event data`)
         return
       }
-      const event = { event: name, data } as ChatStreamEvent
+      const frame = { event: name, data, id: msg.id ?? null } as ChatStreamFrame
       if (TERMINAL_EVENTS.has(name))
-        terminal = event
-      onEvent(event)
+        terminal = frame
+      opts.onEvent(frame)
     },
-    // `: ping` keep-alives carry nothing for us.
-    onComment() {},
+    onComment() {
+      opts.onPing?.()
+    },
   })
 
   const reader = stream.getReader()
@@ -77,24 +71,26 @@ export async function readEventStream(
   return terminal
 }
 
-export interface PostEventStreamOptions {
+export interface EventStreamOptions extends ReadEventStreamOptions {
   signal?: AbortSignal
-  onEvent: (event: ChatStreamEvent) => void
+  /** The server answered 200 and the stream is open (nothing may come for a while). */
+  onOpen?: () => void
 }
 
 /**
- * POSTs JSON and consumes the `text/event-stream` answer. A non-2xx answer (e.g. a quota error
- * before the stream begins) throws ApiError; an `error` event is delivered through `onEvent` and
- * returned; a stream cut before `done`/`error` throws ApiError STREAM_INTERRUPTED. Aborting the
- * signal (the stop button) rejects with the AbortError — the caller also tells the server to stop.
+ * Sends the request and consumes the `text/event-stream` answer. A non-2xx answer throws ApiError
+ * (the JSON `{code}` of a refused ask, 404 for an unknown ask); a network loss throws ApiError
+ * NETWORK_ERROR; a stream cut before `done`/`error` throws ApiError STREAM_INTERRUPTED. Aborting the
+ * signal rejects with the AbortError. Resolves with the terminal event (also delivered to `onEvent`).
  */
-export async function postEventStream(path: string, body: unknown, opts: PostEventStreamOptions): Promise<ChatStreamEvent> {
-  const res = await rawRequest('POST', path, { body, signal: opts.signal, headers: { Accept: 'text/event-stream' } })
+async function eventStream(method: HttpMethod, path: string, body: unknown, headers: Record<string, string>, opts: EventStreamOptions): Promise<ChatStreamFrame> {
+  const res = await rawRequest(method, path, { body, signal: opts.signal, headers: { ...headers, Accept: 'text/event-stream' } })
   if (!res.body)
     throw new ApiError({ code: 'STREAM_INTERRUPTED', status: res.status, message: 'The response has no body' })
-  let terminal: ChatStreamEvent | null
+  opts.onOpen?.()
+  let terminal: ChatStreamFrame | null
   try {
-    terminal = await readEventStream(res.body, opts.onEvent)
+    terminal = await readEventStream(res.body, opts)
   }
   catch (err) {
     if (opts.signal?.aborted || (err instanceof DOMException && err.name === 'AbortError'))
@@ -106,4 +102,14 @@ export async function postEventStream(path: string, body: unknown, opts: PostEve
   if (!terminal)
     throw new ApiError({ code: 'STREAM_INTERRUPTED', status: res.status, message: 'The answer stream ended early' })
   return terminal
+}
+
+/** POSTs JSON and consumes the event stream it answers (`POST /api/chat`). */
+export function postEventStream(path: string, body: unknown, opts: EventStreamOptions): Promise<ChatStreamFrame> {
+  return eventStream('POST', path, body, {}, opts)
+}
+
+/** GETs an event stream (`GET /api/chat/:id/events`); `lastEventId` resumes right after that frame. */
+export function getEventStream(path: string, opts: EventStreamOptions & { lastEventId?: string | null }): Promise<ChatStreamFrame> {
+  return eventStream('GET', path, undefined, opts.lastEventId ? { 'Last-Event-ID': opts.lastEventId } : {}, opts)
 }
