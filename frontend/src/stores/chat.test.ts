@@ -1,297 +1,223 @@
-import type { ChatBody } from '@cws/backend/contracts'
-import type { ChatStreamEvent } from '../api/sse'
+import type { ChatBody, ConversationDetail, MessageView } from '@cws/backend/contracts'
+import { newestLeaf } from '@cws/backend/tree'
 import { createPinia, setActivePinia } from 'pinia'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { fakeChat, frame } from '../api/chat.fake'
 import { ApiError } from '../api/http'
-import { buildThread, newestLeaf, useChatStore } from './chat'
+import { reconnectDelay } from '../composables/retryWait'
+import { ATTACH_WAIT_MS, buildThread, useChatStore } from './chat'
 import { useConversationsStore } from './conversations'
 
-type Script = (emit: (e: ChatStreamEvent) => void, signal: AbortSignal, body: ChatBody) => Promise<ChatStreamEvent>
+vi.mock('../api/chat', async () => (await import('../api/chat.fake')).fakeChat.api)
 
-const chatApi = vi.hoisted(() => ({
-  script: null as null | Script,
-  bodies: [] as unknown[],
-  stopped: [] as string[],
+const server = vi.hoisted(() => ({
+  /** What `GET /api/conversations/:id` answers, by id (default: a two-message chat). */
+  details: new Map<string, Partial<ConversationDetail>>(),
 }))
 
-vi.mock('../api/chat', () => ({
-  ask: (body: ChatBody, opts: { signal?: AbortSignal, onEvent: (e: ChatStreamEvent) => void }) => {
-    chatApi.bodies.push(body)
-    return chatApi.script!(opts.onEvent, opts.signal!, body)
-  },
-  stopAsk: async (id: string) => {
-    chatApi.stopped.push(id)
-    return { stopped: true }
-  },
-}))
 vi.mock('../api/models', () => ({
   listModels: async () => ({ models: [
     { key: 'demo', name: 'Demo', upstreamId: 'demo', upstreamType: 'demo', isDemo: true, remaining: { total: -1, model: -1 }, windows: [], available: true, reason: null, nextAllowedAt: null },
   ] }),
 }))
 vi.mock('../api/conversations', () => ({
-  getConversation: async (id: string) => ({
+  getConversation: async (id: string): Promise<ConversationDetail> => ({
     id,
     title: 'Old chat',
     model: 'demo',
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-01-01T00:00:00.000Z',
+    activeRequestId: null,
     messages: [
       { id: 'u1', parentId: null, role: 'user', content: 'Hi', status: 'done', model: 'demo', finishReason: null, errorCode: null, createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z' },
       { id: 'a1', parentId: 'u1', role: 'assistant', content: 'Hello!', status: 'done', model: 'demo', finishReason: 'length', errorCode: null, createdAt: '2024-01-01T00:00:01.000Z', updatedAt: '2024-01-01T00:00:01.000Z' },
     ],
+    ...server.details.get(id),
   }),
   listConversations: async () => ({ items: [], nextCursor: null, total: 0 }),
   renameConversation: async () => ({}),
   deleteConversation: async () => undefined,
 }))
 
-const accepted = (conv = 'c1', user = 'u9', answer = 'a9'): ChatStreamEvent => ({ event: 'accepted', data: { requestId: 'r1', conversationId: conv, userMessageId: user, assistantMessageId: answer } })
-const delta = (text: string): ChatStreamEvent => ({ event: 'delta', data: { text } })
-const done = (finishReason: 'stop' | 'length' | 'aborted' = 'stop'): ChatStreamEvent => ({ event: 'done', data: { finishReason } })
+const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms)
+const nextFrame = () => tick(20)
 
-function abortError(): DOMException {
-  return new DOMException('The operation was aborted.', 'AbortError')
+function message(id: string, parentId: string | null, role: 'user' | 'assistant', content: string, status: MessageView['status'] = 'done'): MessageView {
+  return { id, parentId, role, content, status, model: 'demo', finishReason: status === 'done' ? 'stop' : null, errorCode: null, createdAt: '2024-01-02T00:00:00.000Z', updatedAt: '2024-01-02T00:00:00.000Z' }
 }
 
-/** Resolves when `signal` aborts, rejecting like fetch does. */
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted)
-      reject(abortError())
-    signal.addEventListener('abort', () => reject(abortError()))
+/** Conversation `id` as stored while its answer `r7` is being written (another tab's, or before a reload). */
+function answering(id: string, content = 'Once') {
+  server.details.set(id, {
+    activeRequestId: 'r7',
+    messages: [message('u1', null, 'user', 'Tell me a story'), message('a1', 'u1', 'assistant', content, 'streaming')],
   })
 }
+const acceptedR7 = (conversationId: string) => frame.accepted('1.0', { requestId: 'r7', conversationId, userMessageId: 'u1', assistantMessageId: 'a1' })
 
 beforeEach(() => {
+  vi.useFakeTimers()
   setActivePinia(createPinia())
   localStorage.clear()
-  chatApi.script = null
-  chatApi.bodies = []
-  chatApi.stopped = []
+  fakeChat.reset()
+  server.details.clear()
+})
+afterEach(() => {
+  vi.useRealTimers()
 })
 
-describe('chat stream consumer', () => {
-  it('appends deltas to the growing answer and ends done', async () => {
+describe('asking', () => {
+  it('shows the question at once, streams the answer into it and ends done', async () => {
     const store = useChatStore()
-    const seen: string[] = []
-    chatApi.script = async (emit) => {
-      emit(accepted())
-      emit({ event: 'started', data: {} })
-      emit(delta('Hel'))
-      emit(delta('lo, '))
-      emit(delta('world'))
-      seen.push(store.phase)
-      emit(done())
-      return done()
-    }
     store.selectedModel = 'demo'
-    await store.send('Say hi')
-    expect(seen).toEqual(['streaming'])
-    expect(store.messages.map(m => [m.role, m.content, m.status])).toEqual([
-      ['user', 'Say hi', 'done'],
-      ['assistant', 'Hello, world', 'done'],
-    ])
-    expect(store.messages.map(m => m.id)).toEqual(['u9', 'a9'])
-    expect(store.current.id).toBe('c1')
-    expect(store.phase).toBe('done')
-    expect(store.busy).toBe(false)
-    expect(chatApi.bodies[0]).toMatchObject({ model: 'demo', content: 'Say hi', action: 'next' })
-    expect((chatApi.bodies[0] as ChatBody).conversationId).toBeUndefined()
+    const sending = store.send('Say hi')
+    expect(store.messages.map(m => [m.role, m.content])).toEqual([['user', 'Say hi'], ['assistant', '']])
+    expect([store.phase, store.busy]).toEqual(['sending', true])
+    const post = fakeChat.last()
+    expect(post.body).toMatchObject({ model: 'demo', content: 'Say hi', action: 'next' })
+    expect((post.body as ChatBody).conversationId).toBeUndefined()
+    post.send(frame.accepted(), frame.started(), frame.delta('Hel', '2.3'), frame.delta('lo, world', '2.12'))
+    expect(store.phase).toBe('streaming')
+    await nextFrame()
+    expect(store.messages[1]!.content).toBe('Hello, world')
+    post.end(frame.done())
+    await sending
+    expect(store.messages.map(m => [m.id, m.content, m.status])).toEqual([['u9', 'Say hi', 'done'], ['a9', 'Hello, world', 'done']])
+    expect([store.current.id, store.phase, store.busy]).toEqual(['c1', 'idle', false])
   })
 
-  it('batches deltas: the message content changes once per frame, not per delta', async () => {
+  it('writes the growing answer once per frame, not once per delta', async () => {
     const store = useChatStore()
-    let contentDuringStream = ''
-    chatApi.script = async (emit) => {
-      emit(accepted())
-      for (let i = 0; i < 50; i++)
-        emit(delta('x'))
-      contentDuringStream = store.messages[1]!.content
-      await new Promise(r => setTimeout(r, 40))
-      const afterFrame = store.messages[1]!.content
-      emit(delta('y'))
-      emit(done())
-      expect(afterFrame).toBe('x'.repeat(50))
-      return done()
-    }
-    await store.send('q')
-    expect(contentDuringStream).toBe('')
-    expect(store.messages[1]!.content).toBe(`${'x'.repeat(50)}y`)
+    const sending = store.send('q')
+    fakeChat.last().send(frame.accepted())
+    for (let i = 0; i < 50; i++)
+      fakeChat.last().send(frame.delta('x', `2.${i}`))
+    expect(store.messages[1]!.content).toBe('')
+    await nextFrame()
+    expect(store.messages[1]!.content).toBe('x'.repeat(50))
+    fakeChat.last().end(frame.done())
+    await sending
   })
 
   it('shows the queue position and ETA while queued, then streams', async () => {
     const store = useChatStore()
-    const states: unknown[] = []
-    chatApi.script = async (emit) => {
-      emit(accepted())
-      emit({ event: 'queued', data: { position: 3, etaSeconds: 40 } })
-      states.push([store.phase, { ...store.queue }])
-      emit({ event: 'queued', data: { position: 1, etaSeconds: 8 } })
-      states.push([store.phase, { ...store.queue }])
-      emit({ event: 'started', data: {} })
-      states.push([store.phase, store.queue])
-      emit(delta('ok'))
-      return done()
-    }
-    await store.send('q')
-    expect(states).toEqual([
-      ['queued', { position: 3, etaSeconds: 40 }],
-      ['queued', { position: 1, etaSeconds: 8 }],
-      ['streaming', null],
-    ])
+    const sending = store.send('q')
+    fakeChat.last().send(frame.accepted(), frame.queued(3, 40))
+    expect([store.phase, store.queue]).toEqual(['queued', { position: 3, etaSeconds: 40 }])
+    fakeChat.last().send(frame.queued(1, 8))
+    expect(store.queue).toEqual({ position: 1, etaSeconds: 8 })
+    fakeChat.last().send(frame.started())
+    expect([store.phase, store.queue]).toEqual(['started', null])
+    fakeChat.last().end(frame.done())
+    await sending
     expect(store.queue).toBeNull()
   })
 
-  it('an error event marks the answer with its code and keeps partial text', async () => {
+  it('an error event marks the answer with its code and keeps the partial text', async () => {
     const store = useChatStore()
-    chatApi.script = async (emit) => {
-      emit(accepted())
-      emit(delta('Partial'))
-      const e: ChatStreamEvent = { event: 'error', data: { code: 'UPSTREAM_RATE_LIMITED', message: 'slow down' } }
-      emit(e)
-      return e
-    }
-    await store.send('q')
-    const answer = store.messages[1]!
-    expect(answer.status).toBe('error')
-    expect(answer.errorCode).toBe('UPSTREAM_RATE_LIMITED')
-    expect(answer.content).toBe('Partial')
-    expect(store.phase).toBe('error')
+    const sending = store.send('q')
+    fakeChat.last().send(frame.accepted(), frame.delta('Partial', '1.7'))
+    fakeChat.last().end(frame.error('UPSTREAM_RATE_LIMITED'))
+    await sending
+    expect([store.messages[1]!.status, store.messages[1]!.errorCode, store.messages[1]!.content]).toEqual(['error', 'UPSTREAM_RATE_LIMITED', 'Partial'])
     expect(store.composerError).toBeNull()
   })
 
   it('an admission failure drops the optimistic messages and gives the question back', async () => {
     const store = useChatStore()
-    chatApi.script = async () => {
-      throw new ApiError({ code: 'MODEL_ASKS_EXHAUSTED', status: 429, message: 'no more' })
-    }
     store.draft = 'My long question'
-    await store.send(store.draft)
+    const sending = store.send(store.draft)
+    fakeChat.last().fail(new ApiError({ code: 'MODEL_ASKS_EXHAUSTED', status: 403, message: 'no more' }))
+    await sending
     expect(store.messages).toEqual([])
     expect(store.draft).toBe('My long question')
     expect(store.composerError?.code).toBe('MODEL_ASKS_EXHAUSTED')
     expect(store.current.id).toBeNull()
   })
 
-  it('network loss mid-stream keeps what arrived and marks it interrupted', async () => {
+  it('a dropped connection shows "reconnecting", not an error, and the answer ends complete', async () => {
     const store = useChatStore()
-    chatApi.script = async (emit) => {
-      emit(accepted())
-      emit(delta('Half an ans'))
-      throw new ApiError({ code: 'STREAM_INTERRUPTED', status: 200, message: 'cut' })
-    }
-    await store.send('q')
-    const answer = store.messages[1]!
-    expect(answer.content).toBe('Half an ans')
-    expect(answer.status).toBe('interrupted')
-    expect(answer.errorCode).toBe('STREAM_INTERRUPTED')
-    expect(store.canRegenerate).toBe(true)
+    const sending = store.send('q')
+    fakeChat.last().send(frame.accepted(), frame.delta('Half an ans', '1.11'))
+    fakeChat.last().fail(new ApiError({ code: 'NETWORK_ERROR', status: 0, message: 'Failed to fetch' }))
+    await tick()
+    expect([store.reconnecting, store.busy, store.composerError, store.messages[1]!.status]).toEqual([true, true, null, 'streaming'])
+    await tick(reconnectDelay(0))
+    expect(fakeChat.last().lastEventId).toBe('1.11')
+    fakeChat.last().send(frame.delta('wer', '1.14'))
+    expect(store.reconnecting).toBe(false)
+    fakeChat.last().end(frame.done())
+    await sending
+    expect([store.messages[1]!.content, store.messages[1]!.status]).toEqual(['Half an answer', 'done'])
   })
 
-  it('stop while streaming calls the stop endpoint, aborts, and keeps the partial answer', async () => {
+  it('stop while streaming tells the server and ends with the answer the server kept', async () => {
     const store = useChatStore()
-    let signalAborted = false
-    chatApi.script = async (emit, signal) => {
-      emit(accepted())
-      emit(delta('Some text'))
-      try {
-        return await untilAborted(signal)
-      }
-      finally {
-        signalAborted = signal.aborted
-      }
-    }
     const sending = store.send('q')
-    await Promise.resolve()
-    expect(store.busy).toBe(true)
+    fakeChat.last().send(frame.accepted(), frame.delta('Some text', '1.9'))
     await store.stop()
+    expect(fakeChat.stops).toEqual(['r1'])
+    fakeChat.last().end(frame.done('aborted'))
     await sending
-    expect(chatApi.stopped).toEqual(['r1'])
-    expect(signalAborted).toBe(true)
-    expect(store.messages[1]!.content).toBe('Some text')
-    expect(store.messages[1]!.status).toBe('stopped')
-    expect(store.phase).toBe('stopped')
-    expect(store.busy).toBe(false)
+    expect([store.messages[1]!.content, store.messages[1]!.status, store.busy]).toEqual(['Some text', 'stopped', false])
   })
 
   it('stop while queued (before any text) also reaches the server', async () => {
     const store = useChatStore()
-    chatApi.script = async (emit, signal) => {
-      emit(accepted())
-      emit({ event: 'queued', data: { position: 2, etaSeconds: 30 } })
-      return untilAborted(signal)
-    }
     const sending = store.send('q')
-    await Promise.resolve()
-    expect(store.phase).toBe('queued')
+    fakeChat.last().send(frame.accepted(), frame.queued(2, 30))
     await store.stop()
+    expect(fakeChat.stops).toEqual(['r1'])
+    fakeChat.last().end(frame.done('aborted'))
     await sending
-    expect(chatApi.stopped).toEqual(['r1'])
     expect(store.messages[1]!.status).toBe('stopped')
   })
 
-  it('stop before the server accepted: nothing to stop server-side, the question returns to the composer', async () => {
+  it('stop before the server accepted: stopped on the server once accepted, never left running', async () => {
     const store = useChatStore()
-    chatApi.script = async (_emit, signal) => untilAborted(signal)
     const sending = store.send('never mind')
-    await Promise.resolve()
     await store.stop()
+    expect(fakeChat.stops).toEqual([])
+    fakeChat.last().send(frame.accepted())
+    await tick()
+    expect(fakeChat.stops).toEqual(['r1'])
+    fakeChat.last().end(frame.done('aborted'))
     await sending
-    expect(chatApi.stopped).toEqual([])
-    expect(store.messages).toEqual([])
-    expect(store.draft).toBe('never mind')
-  })
-
-  it('the server ending with finishReason aborted marks the answer stopped', async () => {
-    const store = useChatStore()
-    chatApi.script = async (emit) => {
-      emit(accepted())
-      emit(delta('abc'))
-      return done('aborted')
-    }
-    await store.send('q')
-    expect(store.messages[1]!.status).toBe('stopped')
+    expect(store.messages.map(m => [m.content, m.status])).toEqual([['never mind', 'done'], ['', 'stopped']])
   })
 
   it('a title event renames the conversation in the sidebar', async () => {
     const store = useChatStore()
     const list = useConversationsStore()
-    chatApi.script = async (emit) => {
-      emit(accepted('c42'))
-      emit({ event: 'title', data: { title: 'Greetings' } })
-      return done()
-    }
-    await store.send('q')
+    const sending = store.send('q')
+    fakeChat.last().send(frame.accepted('1.0', { conversationId: 'c42' }), frame.title('Greetings'))
+    fakeChat.last().end(frame.done())
+    await sending
     expect(store.current.title).toBe('Greetings')
-    expect(list.items[0]).toMatchObject({ id: 'c42', title: 'Greetings' })
+    expect(list.items[0]).toMatchObject({ id: 'c42', title: 'Greetings', activeRequestId: null })
   })
 
   it('follow-ups send the conversation id and the last message as parent', async () => {
     const store = useChatStore()
     await store.open('c7')
-    chatApi.script = async (emit) => {
-      emit(accepted('c7', 'u2', 'a2'))
-      return done()
-    }
-    await store.send('And then?')
-    expect(chatApi.bodies[0]).toMatchObject({ conversationId: 'c7', parentMessageId: 'a1', action: 'next' })
+    const sending = store.send('And then?')
+    expect(fakeChat.last().body).toMatchObject({ conversationId: 'c7', parentMessageId: 'a1', action: 'next' })
+    fakeChat.last().send(frame.accepted('1.0', { conversationId: 'c7', userMessageId: 'u2', assistantMessageId: 'a2' }))
+    fakeChat.last().end(frame.done())
+    await sending
     expect(store.messages.map(m => m.id)).toEqual(['u1', 'a1', 'u2', 'a2'])
   })
 
   it('regenerate answers the last question again; the old answer stays as a sibling', async () => {
     const store = useChatStore()
     await store.open('c7')
-    chatApi.script = async (emit) => {
-      emit({ event: 'accepted', data: { requestId: 'r2', conversationId: 'c7', userMessageId: 'u1', assistantMessageId: 'a1b' } })
-      emit(delta('Hi again'))
-      return done()
-    }
-    await store.regenerate()
-    expect(chatApi.bodies[0]).toMatchObject({ conversationId: 'c7', parentMessageId: 'u1', action: 'regenerate' })
+    const sending = store.regenerate()
+    expect(fakeChat.last().body).toMatchObject({ conversationId: 'c7', parentMessageId: 'u1', action: 'regenerate' })
+    fakeChat.last().send(frame.accepted('1.0', { requestId: 'r2', conversationId: 'c7', userMessageId: 'u1', assistantMessageId: 'a1b' }), frame.delta('Hi again', '1.8'))
+    fakeChat.last().end(frame.done())
+    await sending
     expect(store.messages.map(m => m.id)).toEqual(['u1', 'a1b'])
-    const answer = store.messages[1]!
-    expect(store.siblingsOf(answer).map(m => m.id)).toEqual(['a1', 'a1b'])
+    expect(store.siblingsOf(store.messages[1]!).map(m => m.id)).toEqual(['a1', 'a1b'])
     store.showBranch('a1')
     expect(store.messages.map(m => m.content)).toEqual(['Hi', 'Hello!'])
   })
@@ -300,20 +226,151 @@ describe('chat stream consumer', () => {
     const store = useChatStore()
     await store.open('c7')
     expect(store.canContinue).toBe(true)
-    chatApi.script = async (emit) => {
-      emit({ event: 'accepted', data: { requestId: 'r3', conversationId: 'c7', userMessageId: 'u1', assistantMessageId: 'a1' } })
-      emit(delta(' And more.'))
-      return done()
-    }
-    await store.continueAnswer()
-    expect(chatApi.bodies[0]).toMatchObject({ parentMessageId: 'a1', action: 'continue' })
-    expect(store.messages[1]!.content).toBe('Hello! And more.')
-    expect(store.messages[1]!.finishReason).toBe('stop')
-    expect(store.canContinue).toBe(false)
+    const sending = store.continueAnswer()
+    expect(fakeChat.last().body).toMatchObject({ parentMessageId: 'a1', action: 'continue' })
+    fakeChat.last().send(frame.accepted('1.0', { requestId: 'r3', conversationId: 'c7', userMessageId: 'u1', assistantMessageId: 'a1' }), frame.delta(' And more.', '1.16'))
+    fakeChat.last().end(frame.done())
+    await sending
+    expect([store.messages[1]!.content, store.messages[1]!.finishReason, store.canContinue]).toEqual(['Hello! And more.', 'stop', false])
   })
 })
 
-describe('threads', () => {
+describe('opening a conversation whose answer is being written', () => {
+  /** Opens `id`; the attach connection sends `frames` (its snapshot) before the page shows it. */
+  async function openWith(store: ReturnType<typeof useChatStore>, id: string, ...frames: ReturnType<typeof frame.delta>[]) {
+    const opening = store.open(id)
+    await tick()
+    const conn = fakeChat.last()
+    expect(store.loading).toBe(true)
+    conn.send(...frames)
+    await opening
+    return conn
+  }
+
+  it('attaches to it and shows it as it is now: the queue place, then the growing text, then done', async () => {
+    answering('c5', 'Onc')
+    const store = useChatStore()
+    const conn = await openWith(store, 'c5', acceptedR7('c5'), frame.queued(3, 45))
+    expect([conn.kind, conn.requestId, conn.lastEventId]).toEqual(['attach', 'r7', null])
+    expect([store.loading, store.busy, store.streamingKey]).toEqual([false, true, 'a1'])
+    expect([store.phase, store.queue]).toEqual(['queued', { position: 3, etaSeconds: 45 }])
+    conn.send(frame.started(), frame.delta('Once upon', '2.9'))
+    await nextFrame()
+    expect(store.messages[1]!.content).toBe('Once upon')
+    conn.end(frame.done())
+    await tick()
+    expect([store.messages[1]!.status, store.busy, store.canRegenerate]).toEqual(['done', false, true])
+  })
+
+  it('after a reload, the snapshot\'s text is in place when the conversation shows (not the older stored text)', async () => {
+    answering('c5', 'Once')
+    const store = useChatStore()
+    await openWith(store, 'c5', acceptedR7('c5'), frame.started(), frame.delta('Once upon a time, there', '2.22'))
+    expect(store.messages[1]!.content).toBe('Once upon a time, there')
+    fakeChat.last().end(frame.done())
+    await tick()
+  })
+
+  it('a server slow to answer the attach: the stored state shows after a moment, the text follows', async () => {
+    answering('c5', 'Once')
+    const store = useChatStore()
+    const opening = store.open('c5')
+    await tick(ATTACH_WAIT_MS)
+    await opening
+    expect([store.loading, store.messages[1]!.content, store.busy]).toEqual([false, 'Once', true])
+    fakeChat.last().send(acceptedR7('c5'), frame.delta('Once upon', '2.9'))
+    await nextFrame()
+    expect(store.messages[1]!.content).toBe('Once upon')
+    fakeChat.last().end(frame.done())
+    await tick()
+  })
+
+  it('a 404 on attach ends cleanly: no error, not busy, the stored text kept', async () => {
+    answering('c5', 'Stored text')
+    const store = useChatStore()
+    const opening = store.open('c5')
+    await tick()
+    fakeChat.last().fail(new ApiError({ code: 'NOT_FOUND', status: 404, message: 'No such ask.' }))
+    await opening
+    expect([store.busy, store.reconnecting, store.composerError, store.loadError]).toEqual([false, false, null, null])
+    expect([store.messages[1]!.content, store.messages[1]!.status]).toEqual(['Stored text', 'interrupted'])
+    await tick(30_000)
+    expect(fakeChat.connections).toHaveLength(1)
+  })
+
+  it('stop during attach calls the stop endpoint', async () => {
+    answering('c5')
+    const store = useChatStore()
+    await openWith(store, 'c5', acceptedR7('c5'), frame.started(), frame.delta('Once', '2.4'))
+    await store.stop()
+    expect(fakeChat.stops).toEqual(['r7'])
+    fakeChat.last().end(frame.done('aborted'))
+    await tick()
+    expect(store.messages[1]!.status).toBe('stopped')
+  })
+
+  it('leaving it does not stop it; coming back shows the same live answer', async () => {
+    answering('c5')
+    const store = useChatStore()
+    const conn = await openWith(store, 'c5', acceptedR7('c5'), frame.started(), frame.delta('Once', '2.4'))
+    store.newChat()
+    expect(store.busy).toBe(false)
+    conn.send(frame.delta(' upon', '2.9'))
+    await store.open('c5')
+    await nextFrame()
+    expect([fakeChat.connections.length, conn.closed, store.busy, store.messages[1]!.content]).toEqual([1, false, true, 'Once upon'])
+    conn.end(frame.done())
+    await tick()
+  })
+
+  it('deleting it stops following its answer (the server ended it)', async () => {
+    answering('c5')
+    const store = useChatStore()
+    await openWith(store, 'c5', acceptedR7('c5'))
+    store.forget('c5')
+    await tick()
+    expect([fakeChat.last().closed, fakeChat.stops, store.busy, store.current.id]).toEqual([true, [], false, null])
+  })
+})
+
+describe('the sidebar follows the answers', () => {
+  it('marks the conversation answering from accepted to the end', async () => {
+    const store = useChatStore()
+    const list = useConversationsStore()
+    const sending = store.send('q')
+    fakeChat.last().send(frame.accepted('1.0', { requestId: 'r3', conversationId: 'c3' }))
+    expect(list.items[0]).toMatchObject({ id: 'c3', activeRequestId: 'r3' })
+    expect(store.answeringIds.has('c3')).toBe(true)
+    fakeChat.last().end(frame.done())
+    await sending
+    expect([list.items[0]!.activeRequestId, store.answeringIds.has('c3'), list.unread.has('c3')]).toEqual([null, false, false])
+
+    list.upsert({ id: 'c7', title: 'Old chat', model: 'demo', createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z', activeRequestId: null })
+    await store.open('c7')
+    const followUp = store.send('And then?')
+    fakeChat.last().send(frame.accepted('1.0', { requestId: 'r4', conversationId: 'c7', userMessageId: 'u2', assistantMessageId: 'a2' }))
+    expect(list.items.find(c => c.id === 'c7')?.activeRequestId).toBe('r4')
+    fakeChat.last().end(frame.done())
+    await followUp
+    expect(list.items.find(c => c.id === 'c7')?.activeRequestId).toBeNull()
+  })
+
+  it('an answer that ends while another conversation is open marks its conversation unread, until opened', async () => {
+    const store = useChatStore()
+    const list = useConversationsStore()
+    const sending = store.send('q')
+    fakeChat.last().send(frame.accepted('1.0', { conversationId: 'c3' }), frame.delta('Hi', '1.2'))
+    await store.open('c7')
+    fakeChat.last().end(frame.done())
+    await sending
+    expect(list.unread.has('c3')).toBe(true)
+    expect(JSON.parse(localStorage.getItem('cws.chat.unread')!)).toEqual(['c3'])
+    await store.open('c3')
+    expect(list.unread.has('c3')).toBe(false)
+  })
+})
+
+describe('threads (the shared message tree)', () => {
   const m = (id: string, parentId: string | null) => ({ key: id, id, parentId, role: (parentId && id.startsWith('a') ? 'assistant' : 'user') as 'user' | 'assistant', content: id, status: 'done' as const, model: 'x', finishReason: null, errorCode: null, createdAt: '' })
   const all = [m('u1', null), m('a1', 'u1'), m('u2', 'a1'), m('a2', 'u2'), m('a1b', 'u1'), m('u3', 'a1b'), m('a3', 'u3')]
 

@@ -1,148 +1,43 @@
-import type { ChatAction, ChatBody, ConversationDetail, MessageStatus, MessageView, ModelStatus } from '@cws/backend/contracts'
-import type { ChatStreamEvent } from '../api/sse'
+import type { ChatAction, ChatBody, ModelStatus } from '@cws/backend/contracts'
+import type { AskState } from '../composables/useAskStream'
+import type { ChatMessage, ConversationState } from './chat-model'
+import { branch, newestLeaf, siblingsOf as siblingsIn } from '@cws/backend/tree'
 import { useLocalStorage } from '@vueuse/core'
 import { defineStore } from 'pinia'
-import { computed, reactive, ref, shallowRef } from 'vue'
-import * as chatApi from '../api/chat'
+import { computed, ref, shallowRef, watch } from 'vue'
 import * as conversationsApi from '../api/conversations'
 import { ApiError, isApiError } from '../api/http'
 import * as modelsApi from '../api/models'
+import { useFollowedAsks } from './chat-asks'
+import { blankMessage, emptyState, isLocal, stateFromDetail } from './chat-model'
 import { useConversationsStore } from './conversations'
 
+export type { ChatMessage, ConversationState } from './chat-model'
+export { toChatMessage } from './chat-model'
+/** The branch ending at a message (default: the newest), root first (`@cws/backend/tree`). */
+export { branch as buildThread } from '@cws/backend/tree'
+
+/** Opening a conversation being answered waits this long at most for the answer as it is now. */
+export const ATTACH_WAIT_MS = 1500
+
+/** What the answer on screen is doing: `idle` when none is being written. */
+export type AskPhase = 'idle' | AskState
+
 /**
- * The conversation on screen and the one ask in flight.
+ * The conversation on screen and the asks this page follows (docs/architecture.md, "The SPA").
  *
- * Stream consumption: `accepted` gives the server ids, `queued` the position and ETA, `delta` text is
- * buffered and appended to the growing answer once per animation frame (only that message's
- * reactive `content` changes, so only it re-renders), `done`/`error` end it. Stop calls the stop
- * endpoint and aborts the fetch. A failed admission (4xx before `accepted`) drops the optimistic
- * messages and gives the typed question back to the composer; a stream cut after `accepted` keeps
- * what arrived, marks the answer `interrupted`, and offers a retry.
+ * Each ask is one `useAskStream` state machine, keyed by the conversation it writes in (one answer
+ * at a time per conversation; several conversations may be answering). An ask this page sends shows
+ * its question and an empty answer at once; `accepted` swaps in the server's ids. A failed
+ * admission (4xx before `accepted`) drops them and gives the typed question back to the composer.
+ * Opening a conversation whose answer is still being written (a reload, another tab) attaches to it.
+ * Leaving a conversation does not stop its answer: the stream goes on in the background.
  */
-
-export type AskPhase = 'idle' | 'sending' | 'queued' | 'streaming' | 'done' | 'error' | 'stopped'
-
-export interface ChatMessage {
-  /** Stable key for rendering (survives the temp id → server id swap). */
-  key: string
-  id: string
-  parentId: string | null
-  role: 'user' | 'assistant'
-  content: string
-  status: MessageStatus
-  model: string
-  finishReason: string | null
-  errorCode: string | null
-  createdAt: string
-}
-
-export interface ConversationState {
-  /** null until the server accepted the first question of a new chat. */
-  id: string | null
-  title: string
-  model: string
-  createdAt: string
-  updatedAt: string
-  /** Every message of the conversation (all branches), oldest first. */
-  all: ChatMessage[]
-  /** The message whose branch is shown; null = the newest message. */
-  leafId: string | null
-}
-
-interface ActiveAsk {
-  state: ConversationState
-  action: ChatAction
-  controller: AbortController
-  requestId: string | null
-  accepted: boolean
-  stopRequested: boolean
-  user: ChatMessage | null
-  answer: ChatMessage
-  /** Restores the view when the ask fails before `accepted` (regenerate/continue). */
-  rollback: () => void
-  pending: string
-  frame: number
-}
-
-let localSeq = 0
-function localId(prefix: string): string {
-  localSeq += 1
-  return `local-${prefix}-${Date.now().toString(36)}-${localSeq}`
-}
-
-export function toChatMessage(m: MessageView): ChatMessage {
-  return { key: m.id, id: m.id, parentId: m.parentId, role: m.role, content: m.content, status: m.status, model: m.model, finishReason: m.finishReason, errorCode: m.errorCode, createdAt: m.createdAt }
-}
-
-/** The branch ending at `leafId` (default: the newest message), root first. */
-export function buildThread(all: readonly ChatMessage[], leafId: string | null): ChatMessage[] {
-  if (all.length === 0)
-    return []
-  const byId = new Map(all.map(m => [m.id, m]))
-  let leaf = leafId ? byId.get(leafId) : undefined
-  leaf ??= all[all.length - 1]!
-  const out: ChatMessage[] = []
-  const seen = new Set<string>()
-  for (let m: ChatMessage | undefined = leaf; m && !seen.has(m.id); m = m.parentId ? byId.get(m.parentId) : undefined) {
-    seen.add(m.id)
-    out.push(m)
-  }
-  return out.reverse()
-}
-
-/** The newest message in the subtree rooted at `id` (following the newest child each step). */
-export function newestLeaf(all: readonly ChatMessage[], id: string): string {
-  const children = new Map<string, ChatMessage[]>()
-  for (const m of all) {
-    if (!m.parentId)
-      continue
-    const list = children.get(m.parentId)
-    if (list)
-      list.push(m)
-    else
-      children.set(m.parentId, [m])
-  }
-  let cur = id
-  for (let guard = 0; guard < all.length; guard++) {
-    const kids = children.get(cur)
-    if (!kids?.length)
-      break
-    cur = kids[kids.length - 1]!.id
-  }
-  return cur
-}
-
-function emptyState(model = ''): ConversationState {
-  const now = new Date().toISOString()
-  return reactive({ id: null, title: '', model, createdAt: now, updatedAt: now, all: [], leafId: null }) as ConversationState
-}
-
-function stateFromDetail(d: ConversationDetail): ConversationState {
-  return reactive({
-    id: d.id,
-    title: d.title,
-    model: d.model,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-    all: d.messages.map(toChatMessage),
-    leafId: null,
-  }) as ConversationState
-}
-
-const requestFrame: (cb: () => void) => number = typeof requestAnimationFrame === 'function'
-  ? cb => requestAnimationFrame(() => cb())
-  : cb => setTimeout(cb, 16) as unknown as number
-const cancelFrame: (id: number) => void = typeof cancelAnimationFrame === 'function'
-  ? id => cancelAnimationFrame(id)
-  : id => clearTimeout(id)
-
 export const useChatStore = defineStore('chat', () => {
+  const conversations = useConversationsStore()
   const current = shallowRef<ConversationState>(emptyState())
   const loading = ref(false)
   const loadError = ref<ApiError | null>(null)
-
-  const phase = ref<AskPhase>('idle')
-  const queue = ref<{ position: number, etaSeconds: number | null } | null>(null)
   /** Why the last ask could not start (shown above the composer; the question stays in the draft). */
   const composerError = ref<ApiError | null>(null)
   /** The composer's text; survives route changes and failed asks. */
@@ -151,13 +46,24 @@ export const useChatStore = defineStore('chat', () => {
   const models = ref<ModelStatus[]>([])
   const modelsLoaded = ref(false)
   const storedModel = useLocalStorage<string>('cws.chat.model', '')
-  const active = shallowRef<ActiveAsk | null>(null)
+  // The asks this page follows: after each, the models' remaining counts change.
+  const followed = useFollowedAsks(() => void loadModels())
+  const asks = followed.asks
 
-  const messages = computed(() => buildThread(current.value.all, current.value.leafId))
-  const busy = computed(() => active.value !== null)
-  /** The ask in flight belongs to the conversation on screen. */
-  const busyHere = computed(() => active.value !== null && active.value.state === current.value)
-  const streamingKey = computed(() => (busyHere.value ? active.value!.answer.key : null))
+  const messages = computed(() => branch(current.value.all, current.value.leafId))
+  /** The ask being written in the conversation on screen. */
+  const live = computed(() => asks.get(current.value) ?? null)
+  const phase = computed<AskPhase>(() => live.value?.state ?? 'idle')
+  const queue = computed(() => live.value?.queue ?? null)
+  /** The connection dropped; following the answer again (not an error). */
+  const reconnecting = computed(() => live.value?.reconnecting ?? false)
+  /** An answer is being written in the conversation on screen. */
+  const busy = computed(() => live.value !== null)
+  const streamingKey = computed(() => live.value?.answer?.key ?? null)
+  /** The conversations this page follows an answer in. */
+  const answeringIds = computed(() => new Set([...asks.keys()].flatMap(s => (s.id ? [s.id] : []))))
+
+  watch(() => current.value.id, id => conversations.setOpen(id), { immediate: true })
 
   const selectedModel = computed<string>({
     get: () => {
@@ -173,14 +79,12 @@ export const useChatStore = defineStore('chat', () => {
   const selectedModelStatus = computed(() => models.value.find(m => m.key === selectedModel.value) ?? null)
 
   const lastMessage = computed(() => messages.value[messages.value.length - 1] ?? null)
-  const canRegenerate = computed(() => !busy.value && lastMessage.value?.role === 'assistant' && !lastMessage.value.id.startsWith('local-'))
-  const canContinue = computed(() => !busy.value && lastMessage.value?.role === 'assistant' && lastMessage.value.finishReason === 'length' && !lastMessage.value.id.startsWith('local-'))
+  const canRegenerate = computed(() => !busy.value && lastMessage.value?.role === 'assistant' && !isLocal(lastMessage.value))
+  const canContinue = computed(() => canRegenerate.value && lastMessage.value?.finishReason === 'length')
 
   /** Answers to the same question as `m`, oldest first (for the "2 / 3" switcher). */
   function siblingsOf(m: ChatMessage): ChatMessage[] {
-    if (m.role !== 'assistant')
-      return []
-    return current.value.all.filter(x => x.role === 'assistant' && x.parentId === m.parentId)
+    return m.role === 'assistant' ? siblingsIn(current.value.all, m) : []
   }
 
   function showBranch(messageId: string): void {
@@ -191,40 +95,30 @@ export const useChatStore = defineStore('chat', () => {
     try {
       const res = await modelsApi.listModels()
       models.value = res.models
-      modelsLoaded.value = true
     }
-    catch {
-      modelsLoaded.value = true
-    }
+    catch {}
+    modelsLoaded.value = true
   }
 
   /** Shows a fresh, unsent chat (route `/`). */
   function newChat(): void {
     composerError.value = null
     loadError.value = null
-    phaseIfIdle()
     current.value = emptyState(selectedModel.value)
   }
 
-  function phaseIfIdle(): void {
-    if (!active.value) {
-      phase.value = 'idle'
-      queue.value = null
-    }
-  }
-
   let openToken = 0
-  /** Shows conversation `id` (route `/c/:id`). Re-uses the live state when its answer is streaming. */
+  /** Shows conversation `id` (route `/c/:id`); attaches to its answer if one is being written. */
   async function open(id: string): Promise<void> {
     if (current.value.id === id && !loadError.value)
       return
     composerError.value = null
     loadError.value = null
-    if (active.value && active.value.state.id === id) {
-      current.value = active.value.state
+    const kept = [...asks.keys()].find(s => s.id === id)
+    if (kept) {
+      current.value = kept
       return
     }
-    phaseIfIdle()
     const token = ++openToken
     loading.value = true
     const placeholder = emptyState()
@@ -234,7 +128,15 @@ export const useChatStore = defineStore('chat', () => {
       const detail = await conversationsApi.getConversation(id)
       if (token !== openToken)
         return
-      current.value = stateFromDetail(detail)
+      const state = stateFromDetail(detail)
+      if (detail.activeRequestId) {
+        // Show the answer as it is now (the snapshot), not as last stored, unless that takes long.
+        const stream = followed.attach(state, detail.activeRequestId)
+        await Promise.race([stream.opened, new Promise(resolve => setTimeout(resolve, ATTACH_WAIT_MS))])
+        if (token !== openToken)
+          return
+      }
+      current.value = state
       if (detail.model && models.value.some(m => m.key === detail.model && m.available))
         selectedModel.value = detail.model
     }
@@ -249,140 +151,14 @@ export const useChatStore = defineStore('chat', () => {
     }
   }
 
-  function flush(ask: ActiveAsk): void {
-    if (ask.frame) {
-      cancelFrame(ask.frame)
-      ask.frame = 0
-    }
-    if (ask.pending) {
-      ask.answer.content += ask.pending
-      ask.pending = ''
-    }
-  }
-
-  function onEvent(ask: ActiveAsk, e: ChatStreamEvent): void {
-    const conversations = useConversationsStore()
-    switch (e.event) {
-      case 'accepted': {
-        ask.accepted = true
-        ask.requestId = e.data.requestId
-        const state = ask.state
-        const isNew = state.id === null
-        state.id = e.data.conversationId
-        if (ask.user) {
-          ask.user.id = e.data.userMessageId
-          ask.answer.parentId = e.data.userMessageId
-        }
-        else if (ask.action === 'regenerate') {
-          ask.answer.parentId = e.data.userMessageId
-        }
-        ask.answer.id = e.data.assistantMessageId
-        if (isNew && !state.title && e.data.title)
-          state.title = e.data.title
-        state.updatedAt = new Date().toISOString()
-        if (isNew)
-          conversations.upsert({ id: state.id, title: state.title, model: state.model, createdAt: state.createdAt, updatedAt: state.updatedAt })
-        else
-          conversations.touch(state.id)
-        break
-      }
-      case 'queued':
-        if (phase.value !== 'streaming') {
-          phase.value = 'queued'
-          queue.value = { position: e.data.position, etaSeconds: e.data.etaSeconds ?? null }
-        }
-        break
-      case 'started':
-        phase.value = 'streaming'
-        queue.value = null
-        break
-      case 'delta':
-        if (phase.value !== 'streaming') {
-          phase.value = 'streaming'
-          queue.value = null
-        }
-        ask.pending += e.data.text
-        if (!ask.frame) {
-          ask.frame = requestFrame(() => {
-            ask.frame = 0
-            flush(ask)
-          })
-        }
-        break
-      case 'title':
-        ask.state.title = e.data.title
-        if (ask.state.id)
-          conversations.setTitle(ask.state.id, e.data.title)
-        break
-      case 'done':
-      case 'error':
-        flush(ask)
-        break
-    }
-  }
-
-  async function run(ask: ActiveAsk, body: ChatBody): Promise<void> {
-    active.value = ask
-    phase.value = 'sending'
-    queue.value = null
+  /** Sends an ask whose messages are already shown; `rollback` restores the view if it is refused. */
+  async function start(state: ConversationState, action: ChatAction, user: ChatMessage | null, answer: ChatMessage, rollback: () => void, body: ChatBody): Promise<void> {
     composerError.value = null
-    try {
-      const terminal = await chatApi.ask(body, { signal: ask.controller.signal, onEvent: e => onEvent(ask, e) })
-      flush(ask)
-      if (terminal.event === 'done') {
-        const stopped = terminal.data.finishReason === 'aborted'
-        ask.answer.status = stopped ? 'stopped' : 'done'
-        ask.answer.finishReason = terminal.data.finishReason
-        phase.value = stopped ? 'stopped' : 'done'
-      }
-      else if (terminal.event === 'error') {
-        ask.answer.status = 'error'
-        ask.answer.errorCode = terminal.data.code
-        phase.value = 'error'
-      }
-    }
-    catch (err) {
-      flush(ask)
-      const aborted = ask.controller.signal.aborted || (err instanceof DOMException && err.name === 'AbortError')
-      if (!ask.accepted) {
-        ask.rollback()
-        if (aborted) {
-          phase.value = 'stopped'
-        }
-        else {
-          composerError.value = isApiError(err) ? err : new ApiError({ code: 'UNKNOWN', status: 0, message: String(err) })
-          phase.value = 'error'
-        }
-      }
-      else if (aborted) {
-        ask.answer.status = 'stopped'
-        ask.answer.finishReason = 'aborted'
-        phase.value = 'stopped'
-      }
-      else {
-        // Network loss mid-stream: keep what arrived, say so, offer a retry.
-        ask.answer.status = 'interrupted'
-        ask.answer.errorCode = isApiError(err) ? err.code : 'STREAM_INTERRUPTED'
-        phase.value = 'error'
-      }
-    }
-    finally {
-      queue.value = null
-      if (active.value === ask)
-        active.value = null
-      if (ask.state !== current.value && phase.value !== 'error')
-        phase.value = 'idle'
-      void loadModels()
-    }
-  }
-
-  function newAsk(state: ConversationState, action: ChatAction, user: ChatMessage | null, answer: ChatMessage, rollback: () => void): ActiveAsk {
-    return { state, action, controller: new AbortController(), requestId: null, accepted: false, stopRequested: false, user, answer, rollback, pending: '', frame: 0 }
-  }
-
-  function blankMessage(role: 'user' | 'assistant', parentId: string | null, content: string, model: string, status: MessageStatus): ChatMessage {
-    const id = localId(role)
-    return reactive({ key: id, id, parentId, role, content, status, model, finishReason: null, errorCode: null, createdAt: new Date().toISOString() }) as ChatMessage
+    const end = await followed.send(state, action, user, answer, body)
+    if (end.kind === 'refused' || end.kind === 'cancelled')
+      rollback()
+    if (end.kind === 'refused')
+      composerError.value = end.error
   }
 
   /** Sends `content` as a new question. Resolves when the answer ended (or failed). */
@@ -393,7 +169,7 @@ export const useChatStore = defineStore('chat', () => {
     const state = current.value
     const model = selectedModel.value
     const parent = messages.value[messages.value.length - 1] ?? null
-    const parentId = parent && !parent.id.startsWith('local-') ? parent.id : undefined
+    const parentId = parent && !isLocal(parent) ? parent.id : undefined
     const user = blankMessage('user', parentId ?? null, text, model, 'done')
     const answer = blankMessage('assistant', user.id, '', model, 'streaming')
     const prevLeaf = state.leafId
@@ -402,14 +178,13 @@ export const useChatStore = defineStore('chat', () => {
     if (!state.model)
       state.model = model
     draft.value = ''
-    const ask = newAsk(state, 'next', user, answer, () => {
+    await start(state, 'next', user, answer, () => {
       state.all = state.all.filter(m => m !== user && m !== answer)
       state.leafId = prevLeaf
       // Give the question back so it can be sent again.
       if (!draft.value.trim())
         draft.value = text
-    })
-    await run(ask, { conversationId: state.id ?? undefined, parentMessageId: parentId, model, content: text, action: 'next' })
+    }, { conversationId: state.id ?? undefined, parentMessageId: parentId, model, content: text, action: 'next' })
   }
 
   /** Answers the last question again (the old answer stays reachable as a sibling). */
@@ -426,11 +201,10 @@ export const useChatStore = defineStore('chat', () => {
     const prevLeaf = state.leafId
     state.all = [...state.all, answer]
     state.leafId = null
-    const ask = newAsk(state, 'regenerate', null, answer, () => {
+    await start(state, 'regenerate', null, answer, () => {
       state.all = state.all.filter(m => m !== answer)
       state.leafId = prevLeaf ?? (last.role === 'assistant' ? last.id : null)
-    })
-    await run(ask, { conversationId: state.id, parentMessageId: question.id, model, content: '', action: 'regenerate' })
+    }, { conversationId: state.id, parentMessageId: question.id, model, content: '', action: 'regenerate' })
   }
 
   /** Goes on with the last answer after it was cut by the length limit. */
@@ -443,8 +217,7 @@ export const useChatStore = defineStore('chat', () => {
     last.status = 'streaming'
     last.finishReason = null
     last.errorCode = null
-    const ask = newAsk(state, 'continue', null, last, () => Object.assign(last, before))
-    await run(ask, { conversationId: state.id, parentMessageId: last.id, model: selectedModel.value, content: '', action: 'continue' })
+    await start(state, 'continue', null, last, () => Object.assign(last, before), { conversationId: state.id, parentMessageId: last.id, model: selectedModel.value, content: '', action: 'continue' })
   }
 
   /** Retries a failed or interrupted answer: regenerates it. */
@@ -452,28 +225,21 @@ export const useChatStore = defineStore('chat', () => {
     await regenerate()
   }
 
-  /** Stops the ask in flight: tells the server (so the upstream stops too) and aborts the stream. */
+  /** Stops the answer on screen, on the server too (it ends with the text the server kept). */
   async function stop(): Promise<void> {
-    const ask = active.value
-    if (!ask || ask.stopRequested)
-      return
-    ask.stopRequested = true
-    const requestId = ask.requestId
-    let stopCall: Promise<unknown> = Promise.resolve()
-    if (requestId)
-      stopCall = chatApi.stopAsk(requestId).catch(() => {})
-    ask.controller.abort()
-    await stopCall
+    await live.value?.stop()
   }
 
   function clearComposerError(): void {
     composerError.value = null
   }
 
-  /** Called when a conversation was deleted elsewhere (sidebar). */
+  /** Called when a conversation was deleted (sidebar): the server ended its answer; stop following it. */
   function forget(id: string): void {
-    if (active.value?.state.id === id)
-      void stop()
+    for (const [state, stream] of asks) {
+      if (state.id === id)
+        stream.close()
+    }
     if (current.value.id === id)
       newChat()
   }
@@ -490,6 +256,7 @@ export const useChatStore = defineStore('chat', () => {
     loadError,
     phase,
     queue,
+    reconnecting,
     composerError,
     draft,
     models,
@@ -497,8 +264,8 @@ export const useChatStore = defineStore('chat', () => {
     selectedModel,
     selectedModelStatus,
     busy,
-    busyHere,
     streamingKey,
+    answeringIds,
     canRegenerate,
     canContinue,
     siblingsOf,
