@@ -66,6 +66,17 @@ describe('useAskStream: one ask, sent', () => {
     expect([second.a.status, second.a.errorCode, second.a.content]).toEqual(['interrupted', 'INTERRUPTED', 'Half'])
   })
 
+  it('a SESSION_ENDED error ends only this page\'s stream (the ask goes on): the answer is not marked failed', async () => {
+    const { stream, a, run, ended } = sending()
+    fakeChat.last().send(frame.accepted(), frame.delta('Part', '1.4'))
+    fakeChat.last().end(frame.error('SESSION_ENDED'))
+    await run
+    expect(ended()).toMatchObject({ kind: 'lost', error: { code: 'SESSION_ENDED' } })
+    expect([stream.state, a.status, a.errorCode, a.content]).toEqual(['ended', 'interrupted', 'SESSION_ENDED', 'Part'])
+    await tick(60_000)
+    expect(fakeChat.connections).toHaveLength(1)
+  })
+
   it('a refusal before accepted ends it as refused and leaves the answer alone; nothing to follow', async () => {
     const { a, run, ended } = sending()
     fakeChat.last().fail(new ApiError({ code: 'QUEUE_FULL', status: 503, message: 'busy' }))

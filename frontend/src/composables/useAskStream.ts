@@ -143,6 +143,8 @@ export function useAskStream<A extends AnswerTarget>(initialAnswer: A | null, ho
     }
     else if (answer && end.kind === 'lost' && answer.status === 'streaming') {
       answer.status = 'interrupted'
+      if (end.error.code === 'SESSION_ENDED')
+        answer.errorCode = end.error.code
     }
     result = end
     stream.state = 'ended'
@@ -212,7 +214,11 @@ export function useAskStream<A extends AnswerTarget>(initialAnswer: A | null, ho
         finish({ kind: 'done', finishReason: f.data.finishReason })
         break
       case 'error':
-        finish({ kind: 'error', code: f.data.code })
+        // SESSION_ENDED ends only this stream (signed out): the ask goes on, detached.
+        if (f.data.code === 'SESSION_ENDED')
+          finish({ kind: 'lost', error: new ApiError({ code: f.data.code, status: 401, message: f.data.message }) })
+        else
+          finish({ kind: 'error', code: f.data.code })
         break
     }
   }
