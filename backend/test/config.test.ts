@@ -132,7 +132,7 @@ describe('config loader', () => {
     const file = 'upstreams:\n  - id: openai\n    type: openai\n    models:\n      - { key: m, name: M, slug: m }\n  - id: web\n    type: chatgpt-web\n    base_url: http://proxy/backend-api/\n    models:\n      - { key: w, name: W, slug: w }\n'
     expect(problems(() => load({}, file))).toEqual([
       'upstreams[0].api_key: required for type openai (or set CWS_UPSTREAMS__0__API_KEY)',
-      'upstreams[1].access_token: required for type chatgpt-web (or set CWS_UPSTREAMS__1__ACCESS_TOKEN)',
+      'upstreams[1].access_token: required for type chatgpt-web, or a session_token (or set CWS_UPSTREAMS__1__ACCESS_TOKEN)',
     ])
     const { config } = load({ CWS_UPSTREAMS__0__API_KEY: 'sk-test', CWS_UPSTREAMS__1__ACCESS_TOKEN: 'eyJtest' }, file)
     expect(config.upstreams[0]).toMatchObject({ id: 'openai', type: 'openai', api_key: 'sk-test', base_url: 'https://api.openai.com/v1' })

@@ -133,7 +133,7 @@ function keyPath(p: string): string {
   return p.split('/').filter(Boolean).map(s => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '') || '(root)'
 }
 
-const SECRET_KEYS = new Set(['jwt_secret', 'password', 'access_token', 'api_key'])
+const SECRET_KEYS = new Set(['jwt_secret', 'password', 'access_token', 'api_key', 'session_token'])
 
 function formatError(e: ValueError): string {
   const where = keyPath(e.path)
@@ -217,10 +217,35 @@ function checkUpstreams(config: Config): void {
         problems.push(`upstreams[${i}].models[${j}].key: "${m.key}" is used by another model (keys are unique across upstreams)`)
       keys.add(m.key)
     }
-    if (u.type === 'chatgpt-web' && !u.access_token)
-      problems.push(`upstreams[${i}].access_token: required for type chatgpt-web (or set CWS_UPSTREAMS__${i}__ACCESS_TOKEN)`)
-    if (u.type === 'openai' && !u.api_key)
+    if (u.accounts?.length) {
+      const accountIds = new Set<string>()
+      u.accounts.forEach((a, j) => {
+        const at = `upstreams[${i}].accounts[${j}]`
+        if (accountIds.has(a.id))
+          problems.push(`${at}.id: "${a.id}" is used twice in this upstream`)
+        accountIds.add(a.id)
+        if (u.type === 'chatgpt-web' && !a.access_token && !a.session_token)
+          problems.push(`${at}.access_token: required for type chatgpt-web, or a session_token (or set CWS_UPSTREAMS__${i}__ACCOUNTS__${j}__ACCESS_TOKEN)`)
+        if (u.type === 'openai' && !a.api_key)
+          problems.push(`${at}.api_key: required for type openai (or set CWS_UPSTREAMS__${i}__ACCOUNTS__${j}__API_KEY)`)
+        for (const model of Object.keys(a.caps ?? {})) {
+          if (!(u.models ?? []).some(m => m.key === model))
+            problems.push(`${at}.caps.${model}: not a model key of this upstream`)
+        }
+      })
+    }
+    else if (u.type === 'chatgpt-web' && !u.access_token && !u.session_token) {
+      problems.push(`upstreams[${i}].access_token: required for type chatgpt-web, or a session_token (or set CWS_UPSTREAMS__${i}__ACCESS_TOKEN)`)
+    }
+    else if (u.type === 'openai' && !u.api_key) {
       problems.push(`upstreams[${i}].api_key: required for type openai (or set CWS_UPSTREAMS__${i}__API_KEY)`)
+    }
+  })
+  config.upstreams.forEach((u, i) => {
+    for (const [j, m] of (u.models ?? []).entries()) {
+      if (m.fallback && (m.fallback === m.key || !keys.has(m.fallback)))
+        problems.push(`upstreams[${i}].models[${j}].fallback: "${m.fallback}" is not another configured model key`)
+    }
   })
   try {
     Intl.DateTimeFormat('en-US', { timeZone: config.limits.timezone })

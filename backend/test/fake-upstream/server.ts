@@ -64,6 +64,17 @@ export interface FakeUpstream {
   apiKey: string
   requests: RecordedRequest[]
   conversations: Map<string, FakeConversation>
+  /** Credentials it accepts (ChatGPT access tokens and API keys): add more to stand for several accounts. */
+  accepted: Set<string>
+  /** Knobs for requests made with one credential (e.g. one account of a pool rate limited). */
+  knobsFor: Map<string, Partial<FakeKnobs>>
+  /**
+   * `GET /api/auth/session` (chatgpt.com's own token exchange): a session token it knows gets a fresh
+   * access token (accepted from then on), `{ accessToken, expires }`; with `rotate`, a new session
+   * token in `Set-Cookie` too. Each exchange is counted in `refreshes`.
+   */
+  sessions: Map<string, { ttlSeconds: number, rotate?: boolean }>
+  readonly refreshes: number
   /** Connections closed by the client before the reply ended. */
   readonly aborts: number
   stats: () => FakeStats
@@ -94,6 +105,12 @@ async function readBody(req: IncomingMessage): Promise<any> {
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers })
   res.end(JSON.stringify(body))
+}
+
+/** A JWT-shaped token (unsigned) carrying `exp`, as ChatGPT's access tokens do. */
+export function fakeJwt(payload: Record<string, unknown>): string {
+  const part = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url')
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(payload)}.fakesignature`
 }
 
 function bearer(req: IncomingMessage): string {
@@ -135,6 +152,11 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
   const requests: RecordedRequest[] = []
   const conversations = new Map<string, FakeConversation>()
   const stats: FakeStats = { started: 0, completed: 0, aborted: 0 }
+  const accepted = new Set([accessToken, apiKey])
+  const knobsFor = new Map<string, Partial<FakeKnobs>>()
+  const sessions = new Map<string, { ttlSeconds: number, rotate?: boolean }>()
+  let refreshes = 0
+  const owners = new Map<string, string>()
 
   async function handle(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
@@ -145,9 +167,27 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
 
     rec.body = await readBody(req)
     const body = rec.body ?? {}
+    if (method === 'GET' && path === '/api/auth/session') {
+      const cookie = /__Secure-next-auth\.session-token=([^;\s]+)/.exec(req.headers.cookie ?? '')?.[1] ?? ''
+      const session = sessions.get(cookie)
+      if (!session)
+        return json(res, 200, {})
+      refreshes++
+      const exp = Math.floor(Date.now() / 1000) + session.ttlSeconds
+      const token = fakeJwt({ exp, n: refreshes })
+      accepted.add(token)
+      const headers: Record<string, string> = {}
+      if (session.rotate) {
+        const next = `${cookie}-r${refreshes}`
+        sessions.set(next, session)
+        headers['set-cookie'] = `__Secure-next-auth.session-token=${next}; Path=/; HttpOnly; Secure; SameSite=Lax`
+      }
+      return json(res, 200, { user: { email: 'owner@example.com' }, expires: new Date(exp * 1000).toISOString(), accessToken: token }, headers)
+    }
     const isOpenai = path.startsWith('/v1/')
     const token = bearer(req)
-    if (token !== (isOpenai ? apiKey : accessToken)) {
+    const isValid = token !== '' && accepted.has(token) && (token === (isOpenai ? apiKey : accessToken) || token.startsWith('sk-') === isOpenai)
+    if (!isValid) {
       return isOpenai
         ? json(res, 401, { error: { message: `Incorrect API key provided: ${token}. Contact owner@example.com.`, type: 'invalid_request_error', code: 'invalid_api_key' } })
         : json(res, 401, { detail: leakyDetail('Invalid access token', token) })
@@ -156,7 +196,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     if (isOpenai && method === 'POST' && path === '/v1/chat/completions') {
       const messages = Array.isArray(body.messages) ? body.messages : []
       const prompt = String([...messages].reverse().find((m: any) => m?.role === 'user')?.content ?? '')
-      const k: FakeKnobs = { ...knobs, ...knobsFromHeader(req.headers['x-fake-upstream']), ...knobsFromPrompt(prompt) }
+      const k: FakeKnobs = { ...knobs, ...knobsFor.get(token), ...knobsFromHeader(req.headers['x-fake-upstream']), ...knobsFromPrompt(prompt) }
       await sleep(k.firstTokenMs, res)
       if (failByKnob(res, k, token))
         return
@@ -176,10 +216,11 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     if (method === 'POST' && rest === 'conversation') {
       const isContinue = body.action === 'continue'
       const prompt = isContinue ? '' : String(body.messages?.[0]?.content?.parts?.[0] ?? '')
-      const k: FakeKnobs = { ...knobs, ...knobsFromHeader(req.headers['x-fake-upstream']), ...knobsFromPrompt(prompt) }
+      const k: FakeKnobs = { ...knobs, ...knobsFor.get(token), ...knobsFromHeader(req.headers['x-fake-upstream']), ...knobsFromPrompt(prompt) }
       if (!body.parent_message_id || (!isContinue && !body.messages?.[0]?.id) || !body.model)
         return json(res, 400, { detail: 'parent_message_id, messages[0].id and model are required' })
-      if (body.conversation_id && !conversations.has(body.conversation_id))
+      // A conversation belongs to the account that started it: another account's token does not see it.
+      if (body.conversation_id && (!conversations.has(body.conversation_id) || (owners.get(body.conversation_id) ?? token) !== token))
         return json(res, 404, { detail: 'Conversation not found' })
       await sleep(k.firstTokenMs, res)
       if (failByKnob(res, k, token))
@@ -193,6 +234,8 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
         model: String(body.model),
         isContinue,
       }
+      if (turn.isNew)
+        owners.set(turn.conversationId, token)
       if (k.json) {
         return json(res, 200, {
           wss_url: `wss://fake.webpubsub.azure.com/client/hubs/conversations?access_token=${leakyDetail('x', token)}`,
@@ -288,6 +331,12 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     apiKey,
     requests,
     conversations,
+    accepted,
+    knobsFor,
+    sessions,
+    get refreshes() {
+      return refreshes
+    },
     get aborts() {
       return stats.aborted
     },

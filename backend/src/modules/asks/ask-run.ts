@@ -169,6 +169,8 @@ export class AskRun {
         p.accountId = account.id
         void this.deps.repo.markRunning(this.requestId, p.startedAt, account.id).catch(err => this.deps.logger.warn({ err, requestId: this.requestId }, 'ask: marking it running failed'))
         this.channel.publish('started', {})
+        // An access token about to expire is exchanged first (one exchange for every ask waiting on it).
+        await account.keeper?.ready()
         const startedAtMs = this.deps.now().getTime()
         await readProvider({
           provider,
@@ -186,7 +188,7 @@ export class AskRun {
         const limited = failure instanceof ProviderError && failure.code === 'UPSTREAM_RATE_LIMITED'
         lease?.release({ sample: failure === undefined, produced: p.charsOut > 0, ...(limited ? { rateLimited: { retryAfterSeconds: (failure as ProviderError).extra.retryAfterSeconds } } : {}) })
       }
-      if (!this.mayRetry(failure, p, attempt))
+      if (!(await this.mayRetry(failure, p, attempt, lease?.account)))
         break
       // Nothing was answered yet: back in line (another account of the pool, or this one once it rested).
       this.deps.logger.info({ requestId: this.requestId, code: (failure as ProviderError).code, attempt }, 'ask: upstream refused before any output; back in line')
@@ -197,10 +199,14 @@ export class AskRun {
   }
 
   /** A refusal before any output goes back in line: a rate limit always, a refused account when another may take it. */
-  private mayRetry(failure: unknown, p: Progress, attempt: number): boolean {
+  private async mayRetry(failure: unknown, p: Progress, attempt: number, accountId: string | undefined): Promise<boolean> {
     if (!(failure instanceof ProviderError) || p.charsOut > 0 || this.stopReason || attempt >= MAX_ATTEMPTS)
       return false
     if (failure.code === 'UPSTREAM_RATE_LIMITED')
+      return true
+    // A refused access token with a session token: exchange it at once, then try again.
+    const keeper = this.plan.pool.account(accountId)?.keeper
+    if (failure.code === 'UPSTREAM_UNAUTHORIZED' && keeper?.canRefresh && await keeper.refresh())
       return true
     // A refused credential: another sound account of the pool may answer instead.
     return failure.code === 'UPSTREAM_UNAUTHORIZED' && !this.plan.pin && this.plan.pool.hasSound()

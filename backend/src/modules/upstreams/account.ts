@@ -7,6 +7,7 @@
 import type { AccountConfig, PacingConfig } from '../../config/schema.js'
 import type { UpstreamState } from '../providers/shared/state.js'
 import type { Provider } from '../providers/types.js'
+import type { TokenKeeper } from './tokens.js'
 
 /** Why an account cannot take an ask right now. */
 export type Unavailable
@@ -34,6 +35,8 @@ export class Account {
   private readonly learned = new Map<string, { asks: number, until: number }>()
   private readonly starts: number[] = []
   private nextAllowedAt = 0
+  /** ChatGPT web: the access token's life (expiry, refresh with a session token). */
+  keeper: TokenKeeper | undefined
 
   constructor(
     readonly config: AccountConfig & { concurrency: number },

@@ -1,6 +1,7 @@
 import type { Upstreams } from './upstreams.service.js'
 import fp from 'fastify-plugin'
 import { effectiveUpstreams } from '../../config/load.js'
+import { createUpstreamsRepository } from './upstreams.repository.js'
 import { createUpstreams } from './upstreams.service.js'
 
 declare module 'fastify' {
@@ -13,14 +14,28 @@ declare module 'fastify' {
 /** The upstreams of the configuration (the demo upstream when none is configured). */
 export default fp(async (app) => {
   const cfg = app.config.chat
+  const repo = createUpstreamsRepository(app.db)
+  await repo.loadTokens()
   const upstreams = createUpstreams(effectiveUpstreams(app.config), {
+    tokens: { stored: key => repo.storedTokens(key), save: (key, t) => repo.saveTokens(key, t) },
     logger: app.log.child({ module: 'upstreams' }),
     now: () => app.now(),
     maxDepth: () => cfg.queue_max_depth,
     maxWaitSeconds: () => cfg.queue_max_wait_seconds,
   })
+  // What the accounts' caps counted before a restart still counts.
+  for (const pool of upstreams.pools()) {
+    for (const account of pool.accounts) {
+      const caps = Object.entries(account.config.caps ?? {})
+      if (!caps.length)
+        continue
+      const hours = Math.max(...caps.map(([, c]) => c.hours))
+      const usage = await repo.capUsage(pool.id, account.id, new Date(app.now().getTime() - hours * 3600_000))
+      for (const [model, starts] of usage) account.restoreUsage(model, starts)
+    }
+  }
   app.decorate('upstreams', upstreams)
   app.addHook('onClose', async () => {
     await upstreams.close()
   })
-}, { name: 'upstreams' })
+}, { name: 'upstreams', dependencies: ['db'] })

@@ -8,11 +8,13 @@ import type { Dispatcher } from 'undici'
 import type { ModelConfig, UpstreamConfig } from '../../config/schema.js'
 import type { Provider, ProviderLogger } from '../providers/types.js'
 import type { ResolvedAccount } from './accounts.js'
+import type { StoredTokens } from './tokens.js'
 import { createProvider } from '../providers/factory.js'
 import { UpstreamState } from '../providers/shared/state.js'
 import { Account } from './account.js'
-import { accountsOf, upstreamForAccount } from './accounts.js'
+import { accountsOf, sessionUrlOf, upstreamForAccount } from './accounts.js'
 import { Pool } from './pool.js'
+import { TokenKeeper } from './tokens.js'
 
 export interface ModelRoute {
   upstream: UpstreamConfig
@@ -39,8 +41,8 @@ export interface UpstreamsDeps {
   maxWaitSeconds: () => number
   /** An outbound proxy's dispatcher for a proxy URL (modules/upstreams/proxy.ts). */
   dispatcherFor?: (proxyUrl: string, u: UpstreamConfig) => Dispatcher
-  /** The current credential of an account, when it can change (token refresh); else the configured one. */
-  credentialOf?: (upstreamId: string, account: ResolvedAccount) => (() => string | undefined) | undefined
+  /** Refreshed access tokens kept across restarts (upstreams.repository.ts). */
+  tokens?: { stored: (key: string) => StoredTokens | undefined, save: (key: string, t: StoredTokens) => Promise<void> }
   /** Told when an account was built anew (its state is fresh). */
   onAccount?: (upstream: UpstreamConfig, account: Account) => void
 }
@@ -59,8 +61,23 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
     const view = upstreamForAccount(u, a)
     const state = new UpstreamState(deps.now)
     const dispatcher = a.proxy && deps.dispatcherFor ? deps.dispatcherFor(a.proxy, u) : undefined
-    const provider: Provider = createProvider(view, { logger: deps.logger, now: deps.now, state, dispatcher, credential: deps.credentialOf?.(u.id, a) })
+    const key = `${u.id}/${a.id}`
+    const keeper = u.type === 'chatgpt-web'
+      ? new TokenKeeper({
+          configured: { accessToken: a.access_token, sessionToken: a.session_token },
+          sessionUrl: sessionUrlOf(u)!,
+          dispatcher,
+          timeoutSeconds: u.timeout_seconds ?? 30,
+          stored: deps.tokens?.stored(key),
+          save: t => deps.tokens?.save(key, t) ?? Promise.resolve(),
+          now: deps.now,
+          logger: deps.logger,
+          onRefreshed: () => state.markOk(),
+        })
+      : undefined
+    const provider: Provider = createProvider(view, { logger: deps.logger, now: deps.now, state, dispatcher, credential: keeper ? () => keeper.current() : undefined })
     const account = new Account(a, provider, state, nowMs)
+    account.keeper = keeper
     deps.onAccount?.(u, account)
     return account
   }

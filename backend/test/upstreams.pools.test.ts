@@ -1,0 +1,220 @@
+/**
+ * Shared accounts that stay up: pools of accounts behind one upstream, cool-downs instead of raw
+ * 429s, pinned ChatGPT web conversations, token refresh with a session token (single-flight, kept
+ * across restarts), caps and pacing. Real HTTP on a port, a real SQLite file, the fake upstream on
+ * 127.0.0.1 telling accounts apart by their token.
+ */
+import type { ListeningApp } from './chat.helpers.js'
+import type { FakeUpstream } from './fake-upstream/server.js'
+import type { TestSession } from './helper.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { api, eventually, members, open, startApp } from './chat.helpers.js'
+import { fakeJwt, startFakeUpstream } from './fake-upstream/server.js'
+import { tempDataDir } from './helper.js'
+
+const KEY_A = 'sk-pool-account-a-0001'
+const KEY_B = 'sk-pool-account-b-0002'
+
+function byToken(fake: FakeUpstream, from: number) {
+  return fake.requests.slice(from)
+    .filter(r => r.path.endsWith('/chat/completions') || r.path.endsWith('/conversation'))
+    .map(r => String(r.headers.authorization).slice(7))
+}
+
+describe('a pool of two API keys', () => {
+  let fake: FakeUpstream
+  let t: ListeningApp
+  let alice: TestSession
+  let bob: TestSession
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream()
+    fake.accepted.add(KEY_A)
+    fake.accepted.add(KEY_B)
+    t = await startApp({
+      chat: { ping_seconds: 600, detached_grace_seconds: 0 },
+      upstreams: [{
+        id: 'api',
+        type: 'openai',
+        base_url: fake.openaiBaseUrl,
+        models: [{ key: 'gpt', name: 'GPT', slug: 'gpt-4o-mini' }],
+        accounts: [{ id: 'a', api_key: KEY_A, concurrency: 1 }, { id: 'b', api_key: KEY_B, concurrency: 1 }],
+      }],
+    })
+    ;[alice, bob] = await members(t.app, ['alice', 'bob']) as [TestSession, TestSession]
+    await t.app.limits.patch(alice.user.id, { maxInFlight: 4 })
+  })
+  afterAll(async () => {
+    await t?.close()
+    await fake?.close()
+  })
+
+  it('spreads asks over both accounts (least busy first); the ask log names the account', async () => {
+    const from = fake.requests.length
+    const [s1, s2] = await Promise.all([
+      open(t.base, alice, { model: 'gpt', content: '[[fake: chunks=10, gapMs=20]] one' }),
+      open(t.base, bob, { model: 'gpt', content: '[[fake: chunks=10, gapMs=20]] two' }),
+    ])
+    await Promise.all([s1.last(), s2.last()])
+    expect(byToken(fake, from).sort()).toEqual([KEY_A, KEY_B].sort())
+    const rows = await t.app.db.ask.findMany({ where: { id: { in: [s1.accepted.requestId, s2.accepted.requestId] } } })
+    expect(rows.map(r => r.accountId).sort()).toEqual(['a', 'b'])
+  })
+
+  it('an account answering 429 with clears_in rests; asks go on on the other, and the rested one is used again after its time', async () => {
+    fake.knobsFor.set(KEY_A, { status: 429, clearsIn: 2 })
+    const from = fake.requests.length
+    // Both asks at once: one lands on A, gets 429, and goes to B after the other one finished there.
+    const asks = await Promise.all([0, 1, 2].map(i => open(t.base, alice, { model: 'gpt', content: `[[fake: chunks=4, gapMs=20]] q${i}` })))
+    const ends = await Promise.all(asks.map(s => s.last()))
+    expect(ends.map(e => e.event)).toEqual(['done', 'done', 'done'])
+    expect(asks.every(s => !s.names.includes('error'))).toBe(true)
+    const used = byToken(fake, from)
+    expect(used.filter(k => k === KEY_A)).toHaveLength(1) // tried once, then rested
+    expect(used.filter(k => k === KEY_B)).toHaveLength(3)
+    const status = await api(t.base, alice, 'GET', '/api/status')
+    expect(status.json.upstreams[0]).toMatchObject({ id: 'api', healthy: true })
+    // After the cool-down, A takes asks again.
+    fake.knobsFor.delete(KEY_A)
+    await new Promise(r => setTimeout(r, 2100))
+    const later = fake.requests.length
+    const again = await Promise.all([0, 1].map(i => open(t.base, alice, { model: 'gpt', content: `[[fake: chunks=6, gapMs=20]] later ${i}` })))
+    await Promise.all(again.map(s => s.last()))
+    expect(byToken(fake, later).sort()).toEqual([KEY_A, KEY_B].sort())
+  })
+
+  it('a refused key is left aside while the other works; the ask that met it is answered by the other', async () => {
+    fake.accepted.delete(KEY_A)
+    try {
+      const from = fake.requests.length
+      const asks = await Promise.all([0, 1].map(i => open(t.base, alice, { model: 'gpt', content: `[[fake: chunks=4, gapMs=10]] refused ${i}` })))
+      const ends = await Promise.all(asks.map(s => s.last()))
+      expect(ends.map(e => e.event)).toEqual(['done', 'done'])
+      const used = byToken(fake, from)
+      expect(used.filter(k => k === KEY_A).length).toBeLessThanOrEqual(1)
+      expect(t.app.upstreams.pool('api')!.account('a')!.refused).toBe(true)
+    }
+    finally {
+      fake.accepted.add(KEY_A)
+    }
+  })
+})
+
+describe('chatGPT web accounts', () => {
+  let fake: FakeUpstream
+  let t: ListeningApp
+  let carol: TestSession
+  const tokenB = 'web-account-b-token-4567'
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream()
+    fake.accepted.add(tokenB)
+    t = await startApp({
+      chat: { ping_seconds: 600 },
+      upstreams: [{
+        id: 'web',
+        type: 'chatgpt-web',
+        base_url: fake.chatgptBaseUrl,
+        models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o' }],
+        accounts: [{ id: 'a', access_token: fake.accessToken }, { id: 'b', access_token: tokenB }],
+      }],
+    })
+    ;[carol] = await members(t.app, ['carol']) as [TestSession]
+  })
+  afterAll(async () => {
+    await t?.close()
+    await fake?.close()
+  })
+
+  it('a conversation stays on the account that holds it upstream, even when the other is free', async () => {
+    const first = await open(t.base, carol, { model: 'gpt-4o', content: 'start here' })
+    await first.last()
+    const conv = await t.app.db.conversation.findUniqueOrThrow({ where: { id: first.accepted.conversationId } })
+    expect(conv.accountId).toMatch(/^[ab]$/)
+    const token = conv.accountId === 'a' ? fake.accessToken : tokenB
+    for (let i = 0; i < 3; i++) {
+      const from = fake.requests.length
+      const s = await open(t.base, carol, { model: 'gpt-4o', conversationId: conv.id, content: `follow-up ${i}` })
+      expect((await s.last()).event).toBe('done')
+      expect(byToken(fake, from)).toEqual([token])
+    }
+  })
+
+  it('when the account holding a conversation is refused, the member is told and asked to start a new one', async () => {
+    const first = await open(t.base, carol, { model: 'gpt-4o', content: 'will lose its account' })
+    await first.last()
+    const conv = await t.app.db.conversation.findUniqueOrThrow({ where: { id: first.accepted.conversationId } })
+    const token = conv.accountId === 'a' ? fake.accessToken : tokenB
+    fake.accepted.delete(token)
+    try {
+      // The first follow-up meets the 401; after that the account is known to be refused.
+      const s = await open(t.base, carol, { model: 'gpt-4o', conversationId: conv.id, content: 'still there?' })
+      expect(await s.last()).toMatchObject({ event: 'error', data: { code: 'UPSTREAM_UNAUTHORIZED' } })
+      const refused = await api(t.base, carol, 'POST', '/api/chat', { model: 'gpt-4o', conversationId: conv.id, content: 'and now?' })
+      expect(refused.status).toBe(503)
+      expect(refused.json).toMatchObject({ code: 'ACCOUNT_UNAVAILABLE' })
+      // A new conversation goes to the account that still works.
+      const fresh = await open(t.base, carol, { model: 'gpt-4o', content: 'new conversation' })
+      expect((await fresh.last()).event).toBe('done')
+    }
+    finally {
+      fake.accepted.add(token)
+    }
+  })
+})
+
+describe('token refresh with a session token', () => {
+  it('an expired access token: exactly one exchange for 20 asks at once, all answered; the new token (and a rotated session token) kept across a restart', async () => {
+    const fake = await startFakeUpstream()
+    fake.sessions.set('session-token-xyz', { ttlSeconds: 10 * 86_400, rotate: true })
+    const expired = fakeJwt({ exp: Math.floor(Date.now() / 1000) - 60 })
+    const dataDir = tempDataDir()
+    const config = {
+      chat: { ping_seconds: 600 },
+      upstreams: [{ id: 'web', type: 'chatgpt-web', base_url: fake.chatgptBaseUrl, access_token: expired, session_token: 'session-token-xyz', concurrency: 20, models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o' }] }],
+    }
+    let t = await startApp(config, { dataDir })
+    try {
+      const ms = await members(t.app, ['m1', 'm2', 'm3', 'm4'])
+      for (const m of ms) await t.app.limits.patch(m.user.id, { maxInFlight: 5 })
+      const asks = await Promise.all(Array.from({ length: 20 }, (_, i) => open(t.base, ms[i % 4]!, { model: 'gpt-4o', content: `ask ${i}` })))
+      const ends = await Promise.all(asks.map(s => s.last()))
+      expect(ends.every(e => e.event === 'done')).toBe(true)
+      expect(fake.refreshes).toBe(1)
+      const used = new Set(byToken(fake, 0))
+      expect(used.has(expired)).toBe(false)
+      expect(used.size).toBe(1)
+      const stored = await t.app.db.setting.findUniqueOrThrow({ where: { key: 'account-tokens' } })
+      expect(JSON.parse(stored.value)['web/default']).toMatchObject({ sessionToken: 'session-token-xyz-r1' })
+
+      await t.close()
+      t = await startApp(config, { dataDir })
+      const [again] = await members(t.app, ['m5'])
+      const s = await open(t.base, again!, { model: 'gpt-4o', content: 'after the restart' })
+      expect((await s.last()).event).toBe('done')
+      expect(fake.refreshes).toBe(1) // the kept token is still good: no new exchange
+    }
+    finally {
+      await t.close()
+      await fake.close()
+    }
+  })
+
+  it('a 401 triggers an exchange at once and the ask is answered', async () => {
+    const fake = await startFakeUpstream()
+    fake.sessions.set('st-401', { ttlSeconds: 86_400 })
+    const revoked = fakeJwt({ exp: Math.floor(Date.now() / 1000) + 86_400 * 5, n: 'revoked' })
+    const t = await startApp({ chat: { ping_seconds: 600 }, upstreams: [{ id: 'web', type: 'chatgpt-web', base_url: fake.chatgptBaseUrl, access_token: revoked, session_token: 'st-401', models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o' }] }] })
+    try {
+      const [m] = await members(t.app, ['n1'])
+      const s = await open(t.base, m!, { model: 'gpt-4o', content: 'hello' })
+      expect((await s.last()).event).toBe('done')
+      expect(fake.refreshes).toBe(1)
+      await eventually(() => t.app.upstreams.pool('web')!.account('default')!.state.health().healthy)
+    }
+    finally {
+      await t.close()
+      await fake.close()
+    }
+  })
+})
