@@ -24,6 +24,7 @@ import settingsRoutes from './modules/settings/settings.routes.js'
 import statsRoutes from './modules/stats/stats.routes.js'
 import statusRoutes from './modules/status/status.routes.js'
 import upstreamsPlugin from './modules/upstreams/upstreams.plugin.js'
+import upstreamsAdminRoutes from './modules/upstreams/upstreams.routes.js'
 import adminUserRoutes from './modules/users/admin-users.routes.js'
 import meRoutes from './modules/users/me.routes.js'
 import usersPlugin from './modules/users/users.plugin.js'
@@ -114,6 +115,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await admin.register(limitsAdminRoutes)
       await admin.register(statsRoutes)
       await admin.register(settingsRoutes)
+      await admin.register(upstreamsAdminRoutes)
     })
   })
 

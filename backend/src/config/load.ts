@@ -6,6 +6,7 @@ import path from 'node:path'
 import { Kind } from '@sinclair/typebox'
 import { Value, ValueErrorType } from '@sinclair/typebox/value'
 import YAML from 'yaml'
+import { proxyUrlProblem } from '../modules/upstreams/proxy.js'
 import { ConfigSchema } from './schema.js'
 
 /** A configuration problem the operator must fix; printed without a stack trace. */
@@ -147,7 +148,7 @@ function formatError(e: ValueError): string {
   // Never echo a secret back to the console.
   const got = SECRET_KEYS.has(e.path.split('/').pop() ?? '') && typeof e.value === 'string'
     ? `a value of ${e.value.length} characters`
-    : JSON.stringify(e.value)
+    : JSON.stringify(e.value).replace(/\/\/[^/@"\s]*@/g, '//***@') // a proxy URL's user:password
   return `${where}: expected ${describe(e.schema)}, got ${got}`
 }
 
@@ -216,6 +217,12 @@ function checkUpstreams(config: Config): void {
       if (keys.has(m.key))
         problems.push(`upstreams[${i}].models[${j}].key: "${m.key}" is used by another model (keys are unique across upstreams)`)
       keys.add(m.key)
+    }
+    const proxies: Array<[string, string | undefined]> = [[`upstreams[${i}].proxy`, u.proxy], ...(u.accounts ?? []).map((a, j): [string, string | undefined] => [`upstreams[${i}].accounts[${j}].proxy`, a.proxy])]
+    for (const [key, url] of proxies) {
+      const problem = url === undefined ? undefined : proxyUrlProblem(url)
+      if (problem)
+        problems.push(`${key}: ${problem}`)
     }
     if (u.accounts?.length) {
       const accountIds = new Set<string>()

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import { Type as T } from '@sinclair/typebox'
+import { ModelPool } from './upstreams.js'
 
 /**
  * Per-member limits (docs/limits.md). Counts use -1 for "unlimited".
@@ -124,6 +125,8 @@ export const ModelStatus = T.Object({
   reason: UnavailableReason,
   /** When `available` is false for a reason that passes with time: when it passes. */
   nextAllowedAt: Nullable(T.String({ format: 'date-time' })),
+  /** The shared accounts behind the model (`GET /api/models` only). */
+  pool: T.Optional(ModelPool),
 }, { additionalProperties: false })
 export type ModelStatus = Static<typeof ModelStatus>
 

@@ -193,6 +193,10 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
         : json(res, 401, { detail: leakyDetail('Invalid access token', token) })
     }
 
+    if (isOpenai && method === 'GET' && path === '/v1/models')
+      return json(res, 200, { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', owned_by: 'fake' }] })
+    if (method === 'GET' && path === '/backend-api/accounts/check/v4-2023-04-27')
+      return json(res, 200, { accounts: { default: { account: { account_id: 'acc-fake', plan_type: 'plus' } } }, account_ordering: ['default'] })
     if (isOpenai && method === 'POST' && path === '/v1/chat/completions') {
       const messages = Array.isArray(body.messages) ? body.messages : []
       const prompt = String([...messages].reverse().find((m: any) => m?.role === 'user')?.content ?? '')

@@ -104,6 +104,8 @@ export interface Provider {
   /** Streams one answer. Throws ProviderError; yields `done` exactly once on success. */
   ask: (input: AskInput) => AsyncIterable<ProviderEvent>
   health: () => UpstreamHealth
+  /** A cheap real call (the account check, the model list) telling whether the credential works; the plan when known. */
+  check?: (signal: AbortSignal) => Promise<{ plan?: string }>
   /** Optional upstream-side conversation management (ChatGPT web). */
   genTitle?: (upstreamConversationId: string, upstreamMessageId: string, signal?: AbortSignal) => Promise<string>
   rename?: (upstreamConversationId: string, title: string) => Promise<void>

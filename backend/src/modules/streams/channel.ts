@@ -116,18 +116,31 @@ export class AskChannel {
 
   /**
    * What comes after `after` (a cursor this channel gave out), or the whole state so far when
-   * `after` is null or unknown (a snapshot, the same as from `0.0`: `accepted` first, the text in
-   * one delta).
+   * `after` is null or unknown (a snapshot: the events so far with `accepted` first, then the text
+   * in one delta; its ids are cursors like any other).
    */
   replay(after: string | null): Frame[] {
     let k = 0
     let pos = 0
-    const c = after === null ? null : parseCursor(after)
-    if (c && c.k <= this.kept.length && c.l <= this.text.length) {
+    const parsed = after === null ? null : parseCursor(after)
+    const c = parsed && parsed.k <= this.kept.length && parsed.l <= this.text.length ? parsed : null
+    if (c) {
       k = c.k
       pos = c.l
     }
     const out: Frame[] = []
+    if (!c) {
+      // A snapshot: the events so far, then all the text in one piece, then the end if any.
+      const body = this.kept.filter(e => !TERMINAL.has(e.event))
+      body.forEach((e, i) => out.push({ event: e.event, data: e.data, id: `${i + 1}.0` }))
+      if (this.text)
+        out.push({ event: 'delta', data: { text: this.text }, id: `${body.length}.${this.text.length}` })
+      for (const e of this.kept.filter(e => TERMINAL.has(e.event)))
+        out.push({ event: e.event, data: e.data, id: `${this.kept.length}.${this.text.length}` })
+      if (!this.ended && this.queued !== undefined)
+        out.push({ event: 'queued', data: this.queued, id: `${body.length}.${this.text.length}` })
+      return out
+    }
     for (let i = k; i < this.kept.length; i++) {
       const e = this.kept[i]!
       // Events before any new text of a `continue` belong before the old text too.

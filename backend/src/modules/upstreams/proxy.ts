@@ -127,12 +127,42 @@ function httpProxy(p: ProxyTarget, t: Timeouts): Dispatcher {
     token,
     proxyTls: { timeout: t.connectMs },
     requestTls: { timeout: t.connectMs },
-    // The connection to the proxy: a proxy that never answers the CONNECT is a timeout, not a hang.
-    clientFactory: (origin, opts) => new Pool(origin, { ...opts, headersTimeout: t.headersMs }),
+    clientFactory: (origin, opts) => tunnelPool(origin, opts, p, t),
     connect: { timeout: t.connectMs },
     headersTimeout: t.headersMs,
     bodyTimeout: t.bodyMs,
   })
+}
+
+/**
+ * The connection pool to an HTTP proxy, for its CONNECT requests: a proxy that never answers is a
+ * timeout (not a hang), and a refused tunnel says why, with a code http.ts maps (ProxyAgent itself
+ * only says "Proxy response (407) !== 200").
+ */
+function tunnelPool(origin: URL, opts: object, p: ProxyTarget, t: Timeouts): Dispatcher {
+  const pool = new Pool(origin, { ...opts, headersTimeout: t.headersMs })
+  const connect = pool.connect.bind(pool) as (o: Dispatcher.ConnectOptions) => Promise<Dispatcher.ConnectData>
+  const tunnel = async (o: Dispatcher.ConnectOptions): Promise<Dispatcher.ConnectData> => {
+    const data = await connect(o)
+    if (data.statusCode === 200)
+      return data
+    data.socket.on('error', () => {}).destroy()
+    throw tunnelRefused(data.statusCode, p)
+  }
+  return Object.assign(pool, { connect: tunnel })
+}
+
+function tunnelRefused(status: number, p: ProxyTarget): Error {
+  const out = (code: string, message: string): Error => Object.assign(new Error(`proxy ${p.safe}: ${message} (HTTP ${status})`), { code })
+  if (status === 407) {
+    return p.username === undefined
+      ? out('ERR_PROXY_REFUSED', 'the proxy wants a user name and password')
+      : out('ERR_PROXY_REFUSED', 'the proxy refused the user name or password')
+  }
+  // What a proxy answers when it cannot connect to the upstream (502 and 504 per RFC 9110; some say 500 or 503).
+  if (status >= 500)
+    return out('ECONNREFUSED', 'the proxy cannot reach the upstream')
+  return out('ERR_PROXY_REFUSED', 'the proxy refused the tunnel')
 }
 
 function socksProxy(p: ProxyTarget, t: Timeouts): Dispatcher {

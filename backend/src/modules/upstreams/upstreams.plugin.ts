@@ -1,6 +1,8 @@
 import type { Upstreams } from './upstreams.service.js'
 import fp from 'fastify-plugin'
 import { effectiveUpstreams } from '../../config/load.js'
+import { AccountAlerts } from './alerts.js'
+import { dispatcherFor } from './proxy.js'
 import { createUpstreamsRepository } from './upstreams.repository.js'
 import { createUpstreams } from './upstreams.service.js'
 
@@ -8,6 +10,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The upstreams in effect, their accounts, pools and queues (docs/architecture.md, "Upstreams and accounts"). */
     upstreams: Upstreams
+    /** Changes of the accounts' states: the dashboard's banner and the webhook. */
+    upstreamAlerts: AccountAlerts
   }
 }
 
@@ -22,6 +26,7 @@ export default fp(async (app) => {
     now: () => app.now(),
     maxDepth: () => cfg.queue_max_depth,
     maxWaitSeconds: () => cfg.queue_max_wait_seconds,
+    dispatcherFor,
   })
   // What the accounts' caps counted before a restart still counts.
   for (const pool of upstreams.pools()) {
@@ -34,8 +39,18 @@ export default fp(async (app) => {
       for (const [model, starts] of usage) account.restoreUsage(model, starts)
     }
   }
+  const alerts = new AccountAlerts({
+    pools: () => upstreams.pools(),
+    webhookUrl: app.config.alerts.webhook_url,
+    warningDays: app.config.alerts.expiry_warning_days,
+    now: () => app.now(),
+    logger: app.log.child({ module: 'alerts' }),
+  })
+  alerts.start()
   app.decorate('upstreams', upstreams)
+  app.decorate('upstreamAlerts', alerts)
   app.addHook('onClose', async () => {
+    await alerts.stop()
     await upstreams.close()
   })
 }, { name: 'upstreams', dependencies: ['db'] })

@@ -145,6 +145,11 @@ export function createChatgptWebProvider(upstream: ChatgptWebUpstreamConfig, dep
     rename: (id, title) => patch(id, { title }),
     hide: id => patch(id, { is_visible: false }),
     listConversations,
+    check: async (signal) => {
+      const reply = await client.json<{ accounts?: Record<string, { account?: { plan_type?: unknown } }> }>({ method: 'GET', url: url('accounts/check/v4-2023-04-27'), headers: headers(), signal })
+      const plan = Object.values(reply?.accounts ?? {}).map(a => a?.account?.plan_type).find(p => typeof p === 'string')
+      return plan ? { plan: plan as string } : {}
+    },
     getConversation: id => client.json({ method: 'GET', url: url(`conversation/${enc(id)}`), headers: headers() }),
     close: opts => client.close(opts),
   }

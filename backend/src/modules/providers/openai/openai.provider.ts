@@ -90,6 +90,10 @@ export function createOpenaiProvider(upstream: OpenaiUpstreamConfig, deps: Provi
     type: 'openai',
     ask,
     health: () => state.health(),
+    check: async (signal) => {
+      await client.json({ method: 'GET', url: joinUrl(upstream.base_url ?? DEFAULT_OPENAI_BASE, 'models'), headers: { authorization: `Bearer ${key()}` }, signal })
+      return {}
+    },
     close: opts => client.close(opts),
   }
 }
