@@ -117,6 +117,31 @@ describe('upstream settings', () => {
     expect(fake.requests.at(-1)!.headers.authorization).toBe(`Bearer ${fake.apiKey}`)
   })
 
+  it('a stored credential never follows a changed base URL host: the save is refused until it is entered again', async () => {
+    const [api0, web0] = asInput()
+    const elsewhere = 'http://127.0.0.2:9/v1'
+    const refused = await put([{ ...api0, baseUrl: elsewhere }, web0])
+    expect(refused.status).toBe(400)
+    expect(JSON.stringify(refused.json)).toContain('enter the API key again')
+    expect(secretsIn(refused.json)).toEqual([])
+    // The same host with another path keeps the key; a new host with the key entered is accepted.
+    expect((await put([{ ...api0, baseUrl: `${fake.openaiBaseUrl}/` }, web0])).status).toBe(200)
+    expect((await put([{ ...api0, baseUrl: elsewhere, credential: 'sk-for-the-new-host' }, web0])).status).toBe(200)
+  })
+
+  it('keeps what the dashboard does not edit (accounts, proxy, pacing) when an upstream is saved', async () => {
+    await t.close()
+    t = await startApp({ upstreams: [{ ...configured()[0], api_key: undefined, accounts: [{ id: 'k1', api_key: fake.apiKey }], pacing: { min_gap_seconds: 0 } }, configured()[1]] }, { dataDir })
+    admin = await loginAs(t.app, ADMIN.username, ADMIN.password)
+    const [api0, web0] = asInput()
+    const saved = await put([{ ...api0, concurrency: 2 }, web0])
+    expect(saved.status).toBe(200)
+    expect(saved.json.upstreams[0]).toMatchObject({ credentialSet: true, concurrency: 2 })
+    const inEffect = t.app.upstreams.list()[0]!
+    expect(inEffect.accounts).toMatchObject([{ id: 'k1', api_key: fake.apiKey }])
+    expect(inEffect.pacing).toEqual({ min_gap_seconds: 0 })
+  })
+
   it('refuses an invalid list with every problem named, and changes nothing', async () => {
     const before = await api(t.base, admin, 'GET', '/api/admin/settings/upstreams')
     const [api0, web0] = asInput()

@@ -40,9 +40,9 @@ function view(u: UpstreamConfig): UpstreamSetting {
   }
   switch (u.type) {
     case 'chatgpt-web':
-      return { ...base, baseUrl: u.base_url, credentialSet: !!u.access_token, accountIdSet: !!u.account_id }
+      return { ...base, baseUrl: u.base_url, credentialSet: !!u.access_token || !!u.session_token || !!u.accounts?.length, accountIdSet: !!u.account_id }
     case 'openai':
-      return { ...base, baseUrl: u.base_url ?? DEFAULT_OPENAI_BASE, credentialSet: !!u.api_key, accountIdSet: false }
+      return { ...base, baseUrl: u.base_url ?? DEFAULT_OPENAI_BASE, credentialSet: !!u.api_key || !!u.accounts?.length, accountIdSet: false }
     case 'demo':
       return { ...base, baseUrl: null, speed: u.speed, firstTokenMs: u.first_token_ms, credentialSet: false, accountIdSet: false }
   }
@@ -58,25 +58,43 @@ function toConfig(input: UpstreamSettingInput, current: UpstreamConfig | undefin
     idle_timeout_seconds: input.idleTimeoutSeconds,
     models: input.models,
   }
-  const same = current?.type === input.type ? current : undefined
-  const credential = input.credential?.trim() || undefined
   const where = `upstreams[${index}] (${input.id})`
+  const kept = current?.type === input.type ? current : undefined
+  // A stored credential never follows the upstream to another host: a new origin needs it entered again.
+  const moved = !!kept && 'base_url' in kept && originOf(kept.base_url ?? DEFAULT_OPENAI_BASE) !== originOf(input.baseUrl ?? DEFAULT_OPENAI_BASE)
+  const same = moved ? undefined : kept
+  if (moved && kept?.accounts?.length)
+    problems.push(`${where}: its accounts hold credentials, which never follow a new base URL host; change the base URL in the config file, or remove this upstream and add it again`)
+  const credential = input.credential?.trim() || undefined
+  // What the dashboard does not edit (accounts, proxy, pacing, a session token) stays as it was.
+  const untouched = same ? { accounts: same.accounts, proxy: same.proxy, pacing: same.pacing } : {}
   switch (input.type) {
     case 'chatgpt-web': {
-      const token = credential ?? (same?.type === 'chatgpt-web' ? same.access_token : undefined)
-      if (!token)
-        problems.push(`${where}: an access token is required`)
-      const accountId = input.accountId === null ? undefined : input.accountId ?? (same?.type === 'chatgpt-web' ? same.account_id : undefined)
-      return { ...common, base_url: input.baseUrl, access_token: token, account_id: accountId }
+      const web = same?.type === 'chatgpt-web' ? same : undefined
+      const token = credential ?? web?.access_token
+      if (!token && !web?.accounts?.length && !web?.session_token)
+        problems.push(`${where}: ${moved ? 'the base URL moved to another host, so enter the access token again' : 'an access token is required'}`)
+      const accountId = input.accountId === null ? undefined : input.accountId ?? web?.account_id
+      return { ...common, ...untouched, base_url: input.baseUrl, access_token: token, account_id: accountId, session_token: credential ? undefined : web?.session_token, session_url: web?.session_url }
     }
     case 'openai': {
-      const key = credential ?? (same?.type === 'openai' ? same.api_key : undefined)
-      if (!key)
-        problems.push(`${where}: an API key is required`)
-      return { ...common, base_url: input.baseUrl, api_key: key }
+      const api = same?.type === 'openai' ? same : undefined
+      const key = credential ?? api?.api_key
+      if (!key && !api?.accounts?.length)
+        problems.push(`${where}: ${moved ? 'the base URL moved to another host, so enter the API key again' : 'an API key is required'}`)
+      return { ...common, ...untouched, base_url: input.baseUrl, api_key: key }
     }
     case 'demo':
       return { ...common, speed: input.speed, first_token_ms: input.firstTokenMs }
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin
+  }
+  catch {
+    return url
   }
 }
 
