@@ -32,18 +32,14 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import process from 'node:process'
 import { StringDecoder } from 'node:string_decoder'
-import { fileURLToPath } from 'node:url'
 import { generatedAnswer } from '../backend/test/fake-upstream/knobs.js'
+import { backendDir, cpuMs, dispatcher, freePort, json, pct, rssKb, undici, waitUp } from './support.js'
 
-const backendDir = fileURLToPath(new URL('../backend/', import.meta.url))
-const require = createRequire(path.join(backendDir, 'package.json'))
-const { Agent, Client, request, WebSocket } = require('undici') as typeof import('undici')
+const { Client, WebSocket } = undici
 
 const API_KEY = 'sk-fake-0123456789abcdef'
 const UPSTREAMS = 20 // × 64 slots: room for 1000 asks running at once
@@ -57,16 +53,6 @@ const MEMORY = (process.env.BENCH_MEMORY ?? '500,1000').split(',').map(Number).f
 const MEMORY_CHARS = Math.max(100, Math.round(Number(process.env.BENCH_MEMORY_CHARS ?? 3000) / 100) * 100)
 
 /** Keep-alive connections for the setup calls (login, members, limits). */
-const dispatcher = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 300_000 })
-
-/** A port nobody listens on right now (our server's config needs a number; the fake takes 0 itself). */
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as import('node:net').AddressInfo
-  await new Promise(r => srv.close(r))
-  return port
-}
 
 const children: ChildProcess[] = []
 /** Runs a script of the backend (TypeScript through tsx); `onLine` sees its stdout and stderr lines. */
@@ -99,31 +85,6 @@ function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 60_000):
     }
     tick()
   })
-}
-
-async function waitUp(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      const res = await request(url, { dispatcher })
-      await res.body.dump()
-      if (res.statusCode < 500)
-        return
-    }
-    catch {}
-    await new Promise(r => setTimeout(r, 100))
-  }
-  throw new Error(`${url} did not come up`)
-}
-
-async function json(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown, token?: string): Promise<{ status: number, body: any, headers: Record<string, unknown> }> {
-  const res = await request(url, {
-    method,
-    dispatcher,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  })
-  const text = await res.body.text()
-  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
 
 async function login(base: string, username: string, password: string): Promise<string> {
@@ -335,22 +296,9 @@ async function inspector(url: string): Promise<{ call: (method: string, params?:
   return { call, close: () => ws.close() }
 }
 
-function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!
-}
 const r1 = (v: number): number => Math.round(v * 10) / 10
 const fmt = (v: number): string => `${v.toFixed(1)} ms`
 const signed = (v: number): string => `${v < 0 ? '-' : '+'}${Math.abs(v).toFixed(1)}`
-
-function rssKb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
-}
-/** CPU time (user + system) a process has used so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime, stime in clock ticks (USER_HZ = 100)
-}
 
 interface HeapNode { callFrame: { functionName: string, url: string, lineNumber: number }, selfSize: number, children: HeapNode[] }
 

@@ -15,28 +15,14 @@
  * and print each burst's time window for bench/cpu-profile.ts), BENCH_SERVER_FLAGS (node flags for the server).
  */
 import type { ChildProcess } from 'node:child_process'
-import type { AddressInfo } from 'node:net'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import process from 'node:process'
-import { fileURLToPath } from 'node:url'
+import { backendDir, cpuMs, dispatcher, freePort, json, pct, rssKb, undici, waitUp } from './support.js'
 
-const backendDir = fileURLToPath(new URL('../backend/', import.meta.url))
-const require = createRequire(path.join(backendDir, 'package.json'))
-const { Agent, request } = require('undici') as typeof import('undici')
-
-/** A port nobody listens on right now (other processes may share this machine). */
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as AddressInfo
-  await new Promise(r => srv.close(r))
-  return port
-}
+const { request } = undici
 
 const FAKE_PORT = Number(process.env.BENCH_FAKE_PORT ?? await freePort())
 const PORT = Number(process.env.BENCH_PORT ?? await freePort())
@@ -51,8 +37,6 @@ const WARMUP_BURSTS = Number(process.env.BENCH_WARMUP_BURSTS ?? 5)
 const BURSTS = Number(process.env.BENCH_BURSTS ?? 5)
 const MEMBERS = 10
 
-const dispatcher = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 300_000 })
-
 const children: ChildProcess[] = []
 /** Runs a script of the backend: TypeScript through tsx, the built server as it is deployed. */
 function start(args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): ChildProcess {
@@ -60,31 +44,6 @@ function start(args: string[], env: Record<string, string> = {}, nodeFlags: stri
   const child = spawn(process.execPath, [...nodeFlags, ...loader, ...args], { cwd: backendDir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
   children.push(child)
   return child
-}
-
-async function waitUp(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      const res = await request(url, { dispatcher })
-      await res.body.dump()
-      if (res.statusCode < 500)
-        return
-    }
-    catch {}
-    await new Promise(r => setTimeout(r, 100))
-  }
-  throw new Error(`${url} did not come up`)
-}
-
-async function json(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown, token?: string): Promise<{ status: number, body: any, headers: Record<string, unknown> }> {
-  const res = await request(url, {
-    method,
-    dispatcher,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  })
-  const text = await res.body.text()
-  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
 
 async function login(username: string, password: string): Promise<string> {
@@ -149,22 +108,7 @@ function ours(i: number, token: string): Promise<StreamResult> {
   return stream(`${BASE}/api/chat`, { model: `m${i % UPSTREAMS}`, content: quick(i) }, token, 'event: delta')
 }
 
-function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!
-}
 const ms = (v: number) => `${v.toFixed(1)} ms`
-
-/** CPU time (user + system) a process has used so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Number(m?.[1] ?? 0)
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cws-bench-'))
