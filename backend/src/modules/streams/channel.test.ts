@@ -13,6 +13,8 @@ class Recorder implements ChannelSink {
     this.frames.push({ event, data, id })
   }
 
+  flushNow() {}
+
   end() {
     this.closed = true
   }

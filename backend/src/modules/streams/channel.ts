@@ -17,6 +17,8 @@
 
 export interface ChannelSink {
   send: (event: string, data: unknown, id: string) => void
+  /** Writes text held back for coalescing now (a replay is already late; nothing of it should wait). */
+  flushNow: () => void
   end: () => void
   readonly blocked: boolean
   readonly closed: boolean
@@ -194,6 +196,7 @@ export class AskChannel {
       l.sink.send(f.event, f.data, f.id)
       l.cursor = f.id
     }
+    l.sink.flushNow()
   }
 
   private endListener(l: Listener): void {

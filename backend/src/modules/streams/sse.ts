@@ -113,6 +113,11 @@ export class SseStream {
     this.enqueue(event, data, id)
   }
 
+  /** Writes the delta text held by coalescing now (with the frames of this turn). */
+  flushNow(): void {
+    this.flushText()
+  }
+
   /** Writes what is held and ends the response. */
   end(): void {
     if (this.ended)
