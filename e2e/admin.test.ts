@@ -1,12 +1,10 @@
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
 import type { TestPage } from './support/browser'
 import type { RunningServer } from './support/server'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, loginThroughForm, newPage, openAdminPage, pageErrors, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
-import { ADMIN, apiAsAdmin, apiLogin, createUser, startServer } from './support/server'
+import { ADMIN, apiAsAdmin, apiLogin, createUser, startServerWithConfig } from './support/server'
 
 const UPSTREAMS = [{
   id: 'demo',
@@ -69,10 +67,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
   }
 
   beforeAll(async () => {
-    const configFile = path.join(mkdtempSync(path.join(tmpdir(), 'cws-e2e-config-')), 'config.yaml')
-    writeFileSync(configFile, JSON.stringify({ upstreams: UPSTREAMS, limits: { timezone: 'Europe/Berlin' } }))
     // info: the server log page shows each request's lines.
-    server = await startServer({ CWS_CONFIG: configFile, CWS_LOG__LEVEL: 'info' })
+    server = await startServerWithConfig({ upstreams: UPSTREAMS, limits: { timezone: 'Europe/Berlin' } }, { CWS_LOG__LEVEL: 'info' })
     browser = await launchBrowser()
   })
   afterAll(async () => {

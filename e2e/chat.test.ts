@@ -1,14 +1,13 @@
 import type { Browser, Page } from 'playwright-core'
 import type { RunningServer } from './support/server'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoAnswer } from '../backend/src/modules/providers/demo/demo.answer'
-import { ARTIFACTS, launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
-import { ADMIN, startServer } from './support/server'
+import { ARTIFACTS, askInComposer, launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
+import { ADMIN, startServerWithConfig } from './support/server'
 
 // Two demo upstreams: a fast one for most tests and a slow one to catch an answer mid-stream.
 const UPSTREAMS = [
@@ -26,11 +25,6 @@ async function signIn(page: Page): Promise<void> {
 async function pickModel(page: Page, key: string): Promise<void> {
   await page.getByTestId('model-picker').click()
   await page.getByTestId(`model-option-${key}`).click()
-}
-
-async function ask(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text)
-  await page.getByTestId('composer-input').press('Enter')
 }
 
 const lastAnswer = (page: Page) => page.getByTestId('message-assistant').last()
@@ -65,10 +59,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
   let browser: Browser
 
   beforeAll(async () => {
-    // YAML is a superset of JSON: the config file is the JSON of the upstreams.
-    const configFile = path.join(mkdtempSync(path.join(tmpdir(), 'cws-e2e-config-')), 'config.yaml')
-    writeFileSync(configFile, JSON.stringify({ upstreams: UPSTREAMS }))
-    server = await startServer({ CWS_CONFIG: configFile })
+    server = await startServerWithConfig({ upstreams: UPSTREAMS })
     browser = await launchBrowser()
   })
   afterAll(async () => {
@@ -81,7 +72,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
     await signIn(page)
     await screenshot(page, 'chat-empty-light-en')
     await pickModel(page, 'demo')
-    await ask(page, 'Explain binary search with math and code')
+    await askInComposer(page, 'Explain binary search with math and code')
     await page.waitForURL(/\/c\/[\w-]+$/)
     await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 20_000 }).toBe('done')
 
@@ -120,7 +111,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
     const { page, errors, context } = await newPage(browser, server.url, { colorScheme: 'light' })
     await signIn(page)
     await pickModel(page, 'demo-slow')
-    await ask(page, 'Tell me about sorting')
+    await askInComposer(page, 'Tell me about sorting')
     await page.waitForURL(/\/c\/[\w-]+$/)
     const answer = lastAnswer(page)
     await expect.poll(() => answer.locator('.md-body').textContent(), { timeout: 15_000 }).toMatch(/\w{3}.*\w{3}/s)
@@ -160,7 +151,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
     const { page, errors, context } = await newPage(browser, server.url)
     await signIn(page)
     await pickModel(page, 'demo')
-    await ask(page, 'A conversation to rename')
+    await askInComposer(page, 'A conversation to rename')
     await page.waitForURL(/\/c\/[\w-]+$/)
     await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 20_000 }).toBe('done')
     const id = new URL(page.url()).pathname.split('/').pop()!
@@ -193,7 +184,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
     const { page, errors, context } = await newPage(browser, server.url, { acceptDownloads: true })
     await signIn(page)
     await pickModel(page, 'demo')
-    await ask(page, 'Export me with $x^2$ please')
+    await askInComposer(page, 'Export me with $x^2$ please')
     await page.waitForURL(/\/c\/[\w-]+$/)
     await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 20_000 }).toBe('done')
 
@@ -279,7 +270,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
     await expect.poll(() => page.getByTestId('composer-input').getAttribute('placeholder')).toContain('发消息')
     await screenshot(page, 'chat-empty-dark-zh-CN')
     await pickModel(page, 'demo')
-    await ask(page, '用数学和代码解释二分查找')
+    await askInComposer(page, '用数学和代码解释二分查找')
     await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 20_000 }).toBe('done')
     expect(await lastAnswer(page).locator('.katex').count()).toBeGreaterThan(0)
     expect(await page.getByTestId('conversation-list').textContent()).toContain('今天')

@@ -1,11 +1,8 @@
 import type { Browser } from 'playwright-core'
 import type { RunningServer } from './support/server'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
-import { ADMIN, apiLogin, createUser, startServer } from './support/server'
+import { ADMIN, apiLogin, createUser, startServerWithConfig } from './support/server'
 
 const MEMBER = { username: 'mia', password: 'e2e-Member-Pass-4b8e21' }
 const UPSTREAMS = [{ id: 'demo', type: 'demo', speed: 4000, first_token_ms: 50, models: [{ key: 'demo', name: 'Demo (offline)', slug: 'demo' }] }]
@@ -26,9 +23,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('limits in a real browser', () => {
   }
 
   beforeAll(async () => {
-    const configFile = path.join(mkdtempSync(path.join(tmpdir(), 'cws-e2e-config-')), 'config.yaml')
-    writeFileSync(configFile, JSON.stringify({ upstreams: UPSTREAMS }))
-    server = await startServer({ CWS_CONFIG: configFile })
+    server = await startServerWithConfig({ upstreams: UPSTREAMS })
     await createUser(server.url, MEMBER)
     adminCookie = await apiLogin(server.url, ADMIN.username, ADMIN.password)
     const list = await (await fetch(`${server.url}/api/admin/users?q=${MEMBER.username}`, { headers: { Cookie: adminCookie } })).json()

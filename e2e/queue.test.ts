@@ -1,38 +1,20 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import type { RunningServer } from './support/server'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, loginThroughForm, newPage, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
-import { createUser, startServer } from './support/server'
+import { askInComposer, launchBrowser, screenshot, signedInPage, SKIP_BROWSER_TESTS } from './support/browser'
+import { createUser, startServerWithConfig } from './support/server'
 
 // One slow upstream with a single slot: the second member's ask has to wait in line.
 const UPSTREAMS = [{ id: 'demo', type: 'demo', concurrency: 1, speed: 25, first_token_ms: 100, models: [{ key: 'demo', name: 'Demo (offline)', slug: 'demo' }] }]
 const ANN = { username: 'ann', password: 'e2e-Queue-Ann-51c2' }
 const BEN = { username: 'ben', password: 'e2e-Queue-Ben-83d4' }
 
-async function signedIn(browser: Browser, url: string, who: { username: string, password: string }) {
-  const p = await newPage(browser, url)
-  await p.page.goto('/login')
-  await loginThroughForm(p.page, who.username, who.password)
-  await p.page.getByTestId('composer-input').waitFor()
-  return p
-}
-
-async function ask(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text)
-  await page.getByTestId('composer-input').press('Enter')
-}
-
 describe.skipIf(SKIP_BROWSER_TESTS)('the fair queue, as members see it', () => {
   let server: RunningServer
   let browser: Browser
 
   beforeAll(async () => {
-    const configFile = path.join(mkdtempSync(path.join(tmpdir(), 'cws-e2e-config-')), 'config.yaml')
-    writeFileSync(configFile, JSON.stringify({ upstreams: UPSTREAMS }))
-    server = await startServer({ CWS_CONFIG: configFile })
+    server = await startServerWithConfig({ upstreams: UPSTREAMS })
     await createUser(server.url, ANN)
     await createUser(server.url, BEN)
     browser = await launchBrowser()
@@ -43,14 +25,14 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the fair queue, as members see it', () => {
   })
 
   it('a waiting member sees their place in line, and starts as soon as the slot frees', async () => {
-    const ann = await signedIn(browser, server.url, ANN)
-    const ben = await signedIn(browser, server.url, BEN)
+    const ann = await signedInPage(browser, server.url, ANN)
+    const ben = await signedInPage(browser, server.url, BEN)
 
-    await ask(ann.page, 'A long answer, please')
+    await askInComposer(ann.page, 'A long answer, please')
     await expect.poll(() => ann.page.getByTestId('message-assistant').last().getAttribute('data-status'), { timeout: 15_000 }).toBe('streaming')
     await expect.poll(async () => (await ann.page.getByTestId('message-assistant').last().textContent())?.length ?? 0, { timeout: 15_000 }).toBeGreaterThan(20)
 
-    await ask(ben.page, 'My turn?')
+    await askInComposer(ben.page, 'My turn?')
     const waiting = ben.page.getByTestId('waiting')
     await expect.poll(() => waiting.textContent(), { timeout: 15_000 }).toMatch(/Waiting in line: position 1/)
     expect(await ben.page.getByTestId('stop').isVisible()).toBe(true)

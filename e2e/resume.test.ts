@@ -1,11 +1,8 @@
 import type { Browser, Page } from 'playwright-core'
 import type { RunningServer } from './support/server'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, loginThroughForm, newPage, pageErrors, screenshot, SKIP_BROWSER_TESTS } from './support/browser'
-import { createUser, startServer } from './support/server'
+import { askInComposer, launchBrowser, pageErrors, screenshot, signedInPage, SKIP_BROWSER_TESTS } from './support/browser'
+import { createUser, startServerWithConfig } from './support/server'
 
 // One slot, a slow answer: long enough to reload, go offline or open a second tab in the middle.
 const UPSTREAMS = [{ id: 'demo', type: 'demo', concurrency: 1, speed: 120, first_token_ms: 100, models: [{ key: 'demo', name: 'Demo (offline)', slug: 'demo' }] }]
@@ -16,17 +13,9 @@ const [ANN, BEN, CAT, DAN] = ['ann', 'ben', 'cat', 'dan'].map(who) as [ReturnTyp
 const opened: Array<{ close: () => Promise<void> }> = []
 
 async function signedIn(browser: Browser, url: string, user: { username: string, password: string }) {
-  const p = await newPage(browser, url)
+  const p = await signedInPage(browser, url, user)
   opened.push(p.context)
-  await p.page.goto('/login')
-  await loginThroughForm(p.page, user.username, user.password)
-  await p.page.getByTestId('composer-input').waitFor()
   return p
-}
-
-async function ask(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text)
-  await page.getByTestId('composer-input').press('Enter')
 }
 
 const answer = (page: Page) => page.getByTestId('message-assistant').last()
@@ -62,9 +51,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('answers survive the page', () => {
   let browser: Browser
 
   beforeAll(async () => {
-    const configFile = path.join(mkdtempSync(path.join(tmpdir(), 'cws-e2e-config-')), 'config.yaml')
-    writeFileSync(configFile, JSON.stringify({ upstreams: UPSTREAMS }))
-    server = await startServer({ CWS_CONFIG: configFile })
+    server = await startServerWithConfig({ upstreams: UPSTREAMS })
     for (const u of [ANN, BEN, CAT, DAN]) await createUser(server.url, u)
     browser = await launchBrowser()
   })
@@ -80,7 +67,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('answers survive the page', () => {
 
   it('reloading the page during a long answer: it goes on in place and ends complete', async () => {
     const ann = await signedIn(browser, server.url, ANN)
-    await ask(ann.page, 'Tell me a long story')
+    await askInComposer(ann.page, 'Tell me a long story')
     await expect.poll(() => answerLength(ann.page), { timeout: 15_000 }).toBeGreaterThan(40)
     await ann.page.waitForURL(/\/c\//)
     const before = await answerLength(ann.page)
@@ -105,13 +92,13 @@ describe.skipIf(SKIP_BROWSER_TESTS)('answers survive the page', () => {
     const ben = await signedIn(browser, server.url, BEN)
     const cat = await signedIn(browser, server.url, CAT)
     const dan = await signedIn(browser, server.url, DAN)
-    await ask(ann.page, 'Hold the slot with a long answer')
+    await askInComposer(ann.page, 'Hold the slot with a long answer')
     await expect.poll(() => answerStatus(ann.page), { timeout: 15_000 }).toBe('streaming')
-    await ask(ben.page, 'Ben waits')
+    await askInComposer(ben.page, 'Ben waits')
     await expect.poll(() => ben.page.getByTestId('waiting').textContent(), { timeout: 15_000 }).toMatch(/position 1/)
-    await ask(cat.page, 'Cat waits')
+    await askInComposer(cat.page, 'Cat waits')
     await expect.poll(() => cat.page.getByTestId('waiting').textContent(), { timeout: 15_000 }).toMatch(/position 2/)
-    await ask(dan.page, 'Dan waits')
+    await askInComposer(dan.page, 'Dan waits')
     await expect.poll(() => dan.page.getByTestId('waiting').textContent(), { timeout: 15_000 }).toMatch(/position 3/)
     await dan.page.waitForURL(/\/c\//)
     await dan.page.reload()
@@ -130,7 +117,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('answers survive the page', () => {
 
   it('two tabs on the same conversation both show the answer as it grows, and stop works from the second', async () => {
     const ann = await signedIn(browser, server.url, ANN)
-    await ask(ann.page, 'Two tabs, one answer')
+    await askInComposer(ann.page, 'Two tabs, one answer')
     await expect.poll(() => answerLength(ann.page), { timeout: 15_000 }).toBeGreaterThan(20)
     await ann.page.waitForURL(/\/c\//)
     const second = await ann.context.newPage()
@@ -152,7 +139,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('answers survive the page', () => {
 
   it('going offline and online again: the answer resumes and ends complete, without duplicated text', async () => {
     const ben = await signedIn(browser, server.url, BEN)
-    await ask(ben.page, 'A story on a train')
+    await askInComposer(ben.page, 'A story on a train')
     await expect.poll(() => answerLength(ben.page), { timeout: 15_000 }).toBeGreaterThan(20)
     await ben.context.setOffline(true)
     await ben.page.getByTestId('chat-reconnecting').waitFor({ state: 'visible', timeout: 15_000 })

@@ -78,6 +78,21 @@ export async function loginThroughForm(page: Page, username: string, password: s
   await page.locator('#login-password').press('Enter')
 }
 
+/** A new page signed in as `who` through the login form, on the chat page. */
+export async function signedInPage(browser: Browser, baseURL: string, who: { username: string, password: string }, opts: BrowserContextOptions = {}): Promise<TestPage> {
+  const p = await newPage(browser, baseURL, opts)
+  await p.page.goto('/login')
+  await loginThroughForm(p.page, who.username, who.password)
+  await p.page.getByTestId('composer-input').waitFor()
+  return p
+}
+
+/** Types a question in the composer and sends it with Enter. */
+export async function askInComposer(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text)
+  await page.getByTestId('composer-input').press('Enter')
+}
+
 /** A new page (light unless `opts` says otherwise) signed in as the admin through the login form. */
 export async function openAdminPage(browser: Browser, baseURL: string, opts: BrowserContextOptions = {}): Promise<TestPage> {
   const p = await newPage(browser, baseURL, { colorScheme: 'light', ...opts })

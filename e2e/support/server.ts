@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -103,6 +103,13 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
     throw err
   }
   return { url, port, dataDir, output, stop }
+}
+
+/** `startServer` with this configuration in a temporary config file (YAML is a superset of JSON). */
+export async function startServerWithConfig(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<RunningServer> {
+  const configFile = path.join(mkdtempSync(path.join(tmpdir(), 'cws-e2e-config-')), 'config.yaml')
+  writeFileSync(configFile, JSON.stringify(config))
+  return startServer({ CWS_CONFIG: configFile, ...env })
 }
 
 /** Logs in through the API and returns the session cookie header value. */
