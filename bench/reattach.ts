@@ -19,7 +19,7 @@
  *      open, so each ask holds exactly BENCH_MEMORY_CHARS (3000) characters), all detached; the
  *      server's RSS (/proc) and heap (through the inspector: `--inspect=127.0.0.1:0`, a forced GC,
  *      `process.memoryUsage()`) before and after, per ask; next to it the bytes the ask keeps as replay
- *      (text as UTF-16 + the kept events, as `AskChannel.approxBytes()` counts them). It checks that
+ *      (text as UTF-16 + the kept events as JSON, the way the channel keeps them). It checks that
  *      the server no longer holds the asks' connections, and afterwards that every ask is still
  *      running with exactly that text.
  *
@@ -602,7 +602,7 @@ async function main(): Promise<void> {
         const a = memAsks[i + j]!
         if (checkResume(r, a, null).length !== MEMORY_CHARS || r.frames.some(f => f.event === 'done' || f.event === 'error'))
           throw new Error(`memory ask ${a.requestId}: not running with ${MEMORY_CHARS} characters`)
-        if (i + j === 0) // as AskChannel.approxBytes() counts the kept events (not text, not queued)
+        if (i + j === 0) // the kept events as the channel keeps them (not text, not queued)
           keptEventBytes = r.frames.filter(f => f.event !== 'delta' && f.event !== 'queued').reduce((s, f) => s + f.data.length * 2 + 48, 0)
       })
     }

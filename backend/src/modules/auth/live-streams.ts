@@ -49,10 +49,6 @@ export class LiveStreams {
     return () => void this.entries.delete(e)
   }
 
-  get size(): number {
-    return this.entries.size
-  }
-
   /** Other modules that follow account changes (the ask pipeline stops a disabled member's asks). */
   onChange(fn: (c: AccountChange) => void): void {
     this.listeners.push(fn)

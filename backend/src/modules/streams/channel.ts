@@ -62,15 +62,6 @@ export class AskChannel {
     return this.listeners.size
   }
 
-  get isEnded(): boolean {
-    return this.ended
-  }
-
-  /** Bytes this channel holds for replay (UTF-16 text + kept events as JSON), for the bench. */
-  approxBytes(): number {
-    return this.text.length * 2 + this.kept.reduce((n, k) => n + JSON.stringify(k.data).length * 2 + 48, 0)
-  }
-
   /**
    * Where the asker's own stream (`POST /api/chat`) starts: every event from `accepted` on, but not
    * the text a `continue` answer already had (the asker shows it already).
