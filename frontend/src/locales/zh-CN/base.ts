@@ -1,0 +1,65 @@
+import type en from '../en/base'
+
+const base: typeof en = {
+  app: {
+    name: 'ChatGPT Web Share',
+    tagline: '一个 ChatGPT，与身边的人共享',
+  },
+  common: {
+    save: '保存',
+    cancel: '取消',
+    close: '关闭',
+    confirm: '确定',
+    retry: '重试',
+    loading: '加载中…',
+    saved: '已保存',
+    language: '语言',
+    theme: '主题',
+    retryIn: '请在 {seconds} 秒后重试。',
+  },
+  theme: {
+    light: '浅色',
+    dark: '深色',
+    system: '跟随系统',
+  },
+  nav: {
+    newChat: '新对话',
+    conversations: '对话',
+    noConversations: '还没有对话',
+    noConversationsHint: '你的对话会显示在这里。',
+    profile: '个人资料',
+    preferences: '偏好设置',
+    admin: '管理后台',
+    backToChat: '返回对话',
+    logout: '退出登录',
+    collapse: '收起侧边栏',
+    expand: '展开侧边栏',
+    openMenu: '打开菜单',
+    closeMenu: '关闭菜单',
+    signedOut: '你已退出登录。',
+    sessionEnded: '登录已失效，请重新登录。',
+  },
+  role: {
+    admin: '管理员',
+    member: '成员',
+  },
+  login: {
+    pageTitle: '登录',
+    title: '欢迎回来',
+    subtitle: '登录以继续使用 ChatGPT Web Share',
+    username: '用户名',
+    usernamePlaceholder: '你的用户名',
+    password: '密码',
+    passwordPlaceholder: '你的密码',
+    usernameRequired: '请输入用户名',
+    passwordRequired: '请输入密码',
+    submit: '登录',
+    submitting: '正在登录…',
+    waitSeconds: '请等待 {seconds} 秒',
+    throttled: '尝试次数过多，请在 {seconds} 秒后重试。',
+    throttledOver: '现在可以重试了。',
+    noAccount: '没有账号？请联系管理员为你创建。',
+  },
+}
+
+export default base
