@@ -30,6 +30,12 @@ export const ChatBody = T.Object({
   /** Bounded by `chat.max_content_chars` (CONTENT_TOO_LONG). */
   content: T.String({ maxLength: 1_000_000 }),
   action: T.Optional(ChatAction),
+  /**
+   * Without `conversationId`: start a new conversation that carries the earlier turns of this one
+   * (its current branch) as context, e.g. when the shared account holding it is down
+   * (ACCOUNT_UNAVAILABLE) or to go on with another model.
+   */
+  continueFrom: T.Optional(Id),
 }, { additionalProperties: false })
 export type ChatBody = Static<typeof ChatBody>
 
@@ -45,7 +51,16 @@ export const AcceptedEvent = T.Object({
 })
 export type AcceptedEvent = Static<typeof AcceptedEvent>
 
-export const QueuedEvent = T.Object({ position: T.Integer({ minimum: 1 }), etaSeconds: T.Integer({ minimum: 0 }) })
+/** Why the ask waits beyond its turn: every account that could take it is cooling down, at its cap, pacing or down. */
+export const WaitReason = T.Union([T.Literal('cooling'), T.Literal('capped'), T.Literal('paced'), T.Literal('down')])
+export type WaitReason = Static<typeof WaitReason>
+
+export const QueuedEvent = T.Object({
+  position: T.Integer({ minimum: 1 }),
+  /** Includes the accounts' cool-down, cap window and pacing when they hold the ask back. */
+  etaSeconds: T.Integer({ minimum: 0 }),
+  waitingFor: T.Optional(WaitReason),
+})
 export type QueuedEvent = Static<typeof QueuedEvent>
 
 export const StartedEvent = T.Object({})

@@ -84,6 +84,11 @@ export const ModelPool = T.Object({
   until: Nullable(DateTime),
   /** The accounts' own caps for this model, shared by the whole group. */
   groupCap: T.Union([T.Object({ remaining: T.Integer(), total: T.Integer(), resetsAt: Nullable(DateTime) }), T.Null()]),
+  /**
+   * This member's part of what the group has left (`cap_share`): set only while the split is in force
+   * (what is left fell under the threshold). `remaining` of `of` asks, shared among `members`.
+   */
+  share: T.Union([T.Object({ remaining: T.Integer(), of: T.Integer(), members: T.Integer() }), T.Null()]),
   /** Offered instead when this model cannot answer now. */
   fallback: Nullable(T.String()),
 })

@@ -61,7 +61,7 @@ export function modelPool(pool: Pool, model: string): ModelPool {
   }
   const enabled = pool.accounts.filter(a => a.config.enabled !== false)
   if (!enabled.length || enabled.every(a => !a.state.health().healthy))
-    return { state: 'down', until: null, groupCap, fallback }
+    return { state: 'down', until: null, groupCap, share: null, fallback }
   const state: ModelPool['state'] = !block || block.why === 'busy' || block.why === 'paced' ? 'ok' : block.why === 'down' ? 'down' : block.why
-  return { state, until: state === 'ok' ? null : iso(block?.until), groupCap, fallback }
+  return { state, until: state === 'ok' ? null : iso(block?.until), groupCap, share: null, fallback }
 }
