@@ -161,6 +161,52 @@ describe('chatGPT web accounts', () => {
       fake.accepted.add(token)
     }
   })
+
+  it('"continue in a new conversation": the earlier turns are copied into it and go to the other account as a marked preface', async () => {
+    const first = await open(t.base, carol, { model: 'gpt-4o', content: 'my cat is called Miso' })
+    await first.last()
+    const old = await t.app.db.conversation.findUniqueOrThrow({ where: { id: first.accepted.conversationId }, include: { messages: true } })
+    const token = old.accountId === 'a' ? fake.accessToken : tokenB
+    fake.accepted.delete(token)
+    try {
+      const s = await open(t.base, carol, { model: 'gpt-4o', conversationId: old.id, content: 'meets the 401' })
+      await s.last()
+      const from = fake.requests.length
+      const next = await open(t.base, carol, { model: 'gpt-4o', content: 'what is my cat called?', continueFrom: old.id })
+      expect((await next.last()).event).toBe('done')
+      expect(next.accepted.conversationId).not.toBe(old.id)
+      const sent = fake.requests.slice(from).find(r => r.path.endsWith('/conversation'))!
+      expect(String(sent.headers.authorization).slice(7)).not.toBe(token)
+      const prompt = String(sent.body.messages[0].content.parts[0])
+      expect(prompt).toContain('[Earlier turns of this conversation, for context]')
+      expect(prompt).toContain('User: my cat is called Miso')
+      expect(prompt.endsWith('what is my cat called?')).toBe(true)
+      const fresh = await t.app.db.conversation.findUniqueOrThrow({ where: { id: next.accepted.conversationId }, include: { messages: { orderBy: { createdAt: 'asc' } } } })
+      expect(fresh.title).toBe(old.title)
+      // The whole earlier branch (the failed follow-up too: nothing the member wrote is lost), then the new
+      // question (as the member typed it) and its answer.
+      const before = await api(t.base, carol, 'GET', `/api/conversations/${old.id}`)
+      const earlier = (before.json.messages as { content: string, status: string }[]).map(m => [m.content, m.status])
+      expect(earlier.map(([c]) => c)).toContain('meets the 401')
+      const n = earlier.length
+      expect(fresh.messages.slice(0, n).map(m => [m.content, m.status])).toEqual(earlier)
+      expect(fresh.messages[n]).toMatchObject({ role: 'user', content: 'what is my cat called?', parentId: fresh.messages[n - 1]!.id })
+      expect(fresh.messages.slice(0, n).every(m => m.upstreamMessageId === null)).toBe(true)
+      // The old conversation is untouched and still readable.
+      const after = await api(t.base, carol, 'GET', `/api/conversations/${old.id}`)
+      expect(after.status).toBe(200)
+      expect(await t.app.db.message.count({ where: { conversationId: old.id } })).toBe(old.messages.length + 2)
+      // Somebody else's conversation cannot be continued.
+      const [dave] = await members(t.app, ['dave']) as [TestSession]
+      const foreign = await api(t.base, dave, 'POST', '/api/chat', { model: 'gpt-4o', content: 'x', continueFrom: old.id })
+      expect(foreign.status).toBe(404)
+      const both = await api(t.base, carol, 'POST', '/api/chat', { model: 'gpt-4o', content: 'x', continueFrom: old.id, conversationId: old.id })
+      expect(both.status).toBe(400)
+    }
+    finally {
+      fake.accepted.add(token)
+    }
+  })
 })
 
 describe('token refresh with a session token', () => {

@@ -19,7 +19,7 @@ import { codePoints } from '../../lib/text.js'
 import { shortTitle } from '../providers/shared/title.js'
 import { AskChannel } from '../streams/channel.js'
 import { AskRun } from './ask-run.js'
-import { planAsk } from './planner.js'
+import { carryTurns, planAsk } from './planner.js'
 
 export interface AdmissionConfig {
   max_content_chars: number
@@ -91,6 +91,12 @@ export function createAdmission(deps: AdmissionDeps) {
       const conv = body.conversationId ? await deps.repo.findConversation(body.conversationId, userId) : null
       if (body.conversationId && !conv)
         throw new AppError('NOT_FOUND', 'No such conversation.')
+      if (body.continueFrom && (body.conversationId || action !== 'next'))
+        throw new AppError('BAD_REQUEST', 'continueFrom starts a new conversation: send it without conversationId, with a new question.')
+      const earlier = body.continueFrom ? await deps.repo.findConversation(body.continueFrom, userId) : null
+      if (body.continueFrom && !earlier)
+        throw new AppError('NOT_FOUND', 'No such conversation to continue from.')
+      const carried = earlier ? carryTurns(earlier) : undefined
       if (!conv && action !== 'next')
         throw new AppError('BAD_REQUEST', `"${action}" needs a conversationId.`)
       const web = route.upstream.type === 'chatgpt-web'
@@ -104,10 +110,10 @@ export function createAdmission(deps: AdmissionDeps) {
       if (pin && down)
         throw new AppError('ACCOUNT_UNAVAILABLE', 'The shared account that holds this conversation is not available right now; start a new conversation to go on with another account.', { reason: down })
 
-      const planned = planAsk({ action, content: body.content, parentMessageId: body.parentMessageId, conversation: conv, upstreamKeepsContext: web, historyMaxChars: cfg.history_max_chars })
+      const planned = planAsk({ action, content: body.content, parentMessageId: body.parentMessageId, conversation: conv, carried, upstreamKeepsContext: web, historyMaxChars: cfg.history_max_chars })
       const requestId = randomUUID()
       const conversationId = conv?.id ?? randomUUID()
-      const fallbackTitle = shortTitle(body.content)
+      const fallbackTitle = earlier?.title ?? shortTitle(body.content)
       const charsIn = codePoints(planned.input.content) + (planned.input.history ?? []).reduce((n, t) => n + codePoints(t.content), 0)
 
       registry.claimConversation(conversationId)
@@ -122,6 +128,7 @@ export function createAdmission(deps: AdmissionDeps) {
           charsIn,
           conversationId,
           newConversation: conv ? undefined : { id: conversationId, title: fallbackTitle },
+          carried,
           userMessage: planned.userMessage,
           assistantMessage: planned.assistantMessage,
           reopenMessageId: planned.reopenMessageId,

@@ -39,6 +39,8 @@ export interface AcceptInput {
   charsIn: number
   /** Present when the ask starts a conversation. */
   newConversation?: { id: string, title: string }
+  /** `continueFrom`: the earlier turns copied into the new conversation, before the question. */
+  carried?: StoredMessage[]
   conversationId: string
   /** Present for `next`: the question to store. */
   userMessage?: { id: string, parentId: string | null, content: string }
@@ -136,6 +138,8 @@ export function createAsksRepository(db: Db) {
         sql.run('UPDATE "Conversation" SET "updatedAt" = ?, "model" = ?, "upstreamId" = ? WHERE "id" = ?', a.now, a.model, a.upstreamId, a.conversationId)
       }
       const insertMessage = 'INSERT INTO "Message" ("id", "conversationId", "parentId", "role", "content", "status", "model", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
+      for (const m of a.carried ?? [])
+        sql.run('INSERT INTO "Message" ("id", "conversationId", "parentId", "role", "content", "status", "model", "finishReason", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', m.id, a.conversationId, m.parentId, m.role, m.content, m.status, m.model, m.finishReason, m.createdAt, m.createdAt)
       if (a.userMessage)
         sql.run(insertMessage, a.userMessage.id, a.conversationId, a.userMessage.parentId, 'user', a.userMessage.content, 'done', a.model, a.now, a.now)
       if (a.assistantMessage) {

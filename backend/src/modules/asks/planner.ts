@@ -19,6 +19,8 @@ export interface PlanRequest {
   /** The upstream keeps the conversation itself (ChatGPT web) rather than being sent the history. */
   upstreamKeepsContext: boolean
   historyMaxChars: number
+  /** A new conversation that goes on from another one: its earlier turns, copied (carryTurns). */
+  carried?: StoredMessage[]
 }
 
 export interface PlannedAsk {
@@ -36,6 +38,33 @@ export interface PlannedAsk {
   baseText: string
   /** What goes upstream, but the model slug and the abort signal. */
   input: Omit<AskInput, 'signal' | 'slug'>
+}
+
+/**
+ * `continueFrom`: the current branch of `conv` (the path to its newest message), copied with new ids
+ * for a new conversation, without upstream ids (they belong to the old conversation's account) and
+ * without answers still being written.
+ */
+export function carryTurns(conv: StoredConversation): StoredMessage[] {
+  const byId = new Map(conv.messages.map(m => [m.id, m]))
+  const path = pathTo(byId, conv.messages.at(-1)?.id ?? null).filter(m => m.status !== 'streaming' && (m.role === 'user' || m.role === 'assistant'))
+  let parentId: string | null = null
+  return path.map((m) => {
+    const copy: StoredMessage = { ...m, id: randomUUID(), parentId, upstreamMessageId: null }
+    parentId = copy.id
+    return copy
+  })
+}
+
+/**
+ * ChatGPT web, when the upstream does not hold the earlier turns (a conversation carried over from
+ * another account): they go as a marked preface to the question.
+ */
+function withPreface(turns: ChatTurn[], question: string): string {
+  if (!turns.length)
+    return question
+  const lines = turns.map(t => `${t.role === 'user' ? 'User' : 'Assistant'}: ${t.content}`)
+  return `[Earlier turns of this conversation, for context]\n${lines.join('\n\n')}\n[End of earlier turns]\n\n${question}`
 }
 
 /** API upstreams: the newest turns of `path` that fit in `budget` characters, oldest first. */
@@ -60,7 +89,7 @@ export function boundedHistory(path: StoredMessage[], budget: number): ChatTurn[
 
 export function planAsk(req: PlanRequest): PlannedAsk {
   const conv = req.conversation
-  const all = conv?.messages ?? []
+  const all = conv?.messages ?? req.carried ?? []
   const byId = new Map(all.map(m => [m.id, m]))
   const pick = (id: string | undefined, role: 'user' | 'assistant', fallback: StoredMessage | undefined): StoredMessage => {
     const m = id ? byId.get(id) : fallback
@@ -70,15 +99,17 @@ export function planAsk(req: PlanRequest): PlannedAsk {
       throw new AppError('BAD_REQUEST', `parentMessageId must be ${role === 'user' ? 'a question' : 'an answer'} for this action.`)
     return m
   }
-  const context = (before: StoredMessage[]): Pick<AskInput, 'history' | 'upstreamConversationId' | 'upstreamParentMessageId'> => {
+  const context = (before: StoredMessage[], question: string): Pick<AskInput, 'content' | 'history' | 'upstreamConversationId' | 'upstreamParentMessageId'> => {
     if (req.upstreamKeepsContext) {
       const parent = [...before].reverse().find(m => m.role === 'assistant' && m.upstreamMessageId)
       return {
+        // Earlier answers the upstream does not hold (carried over from another conversation): a preface.
+        content: parent || !before.some(m => m.role === 'assistant' && m.status === 'done') ? question : withPreface(boundedHistory(before, req.historyMaxChars), question),
         upstreamConversationId: parent ? conv?.upstreamConversationId ?? null : null,
         upstreamParentMessageId: parent?.upstreamMessageId ?? null,
       }
     }
-    return { history: boundedHistory(before, req.historyMaxChars) }
+    return { content: question, history: boundedHistory(before, req.historyMaxChars) }
   }
   const latestAnswer = [...all].reverse().find(m => m.role === 'assistant')
 
@@ -94,7 +125,7 @@ export function planAsk(req: PlanRequest): PlannedAsk {
       questionId,
       answerId,
       baseText: '',
-      input: { content: req.content, action: 'next', userMessageId: questionId, ...context(pathTo(byId, parent?.id ?? null)) },
+      input: { action: 'next', userMessageId: questionId, ...context(pathTo(byId, parent?.id ?? null), req.content) },
     }
   }
   if (req.action === 'regenerate') {
@@ -107,7 +138,7 @@ export function planAsk(req: PlanRequest): PlannedAsk {
       answerId,
       baseText: '',
       // ChatGPT web: a fresh upstream id for the re-asked question (ids must not repeat upstream).
-      input: { content: question.content, action: 'next', userMessageId: randomUUID(), ...context(pathTo(byId, question.parentId)) },
+      input: { action: 'next', userMessageId: randomUUID(), ...context(pathTo(byId, question.parentId), question.content) },
     }
   }
   // continue
@@ -119,6 +150,6 @@ export function planAsk(req: PlanRequest): PlannedAsk {
     questionId: answer.parentId ?? answer.id,
     answerId: answer.id,
     baseText: answer.content,
-    input: { content: '', action: 'continue', ...context(pathTo(byId, answer.id)) },
+    input: { action: 'continue', ...context(pathTo(byId, answer.id), '') },
   }
 }
