@@ -97,11 +97,11 @@ describe('config.example.yaml', () => {
       const examples = parsed.upstreams.filter(u => u.type === type)
       const documented = new Set(examples.flatMap(u => Object.keys(u)))
       // `concurrency`, `timeout_seconds`, ... may be shown on one type only; type-specific keys must be shown on theirs.
-      const common = new Set(['concurrency', 'timeout_seconds', 'idle_timeout_seconds', 'accounts', 'proxy', 'pacing'])
+      const common = new Set(['concurrency', 'timeout_seconds', 'idle_timeout_seconds', 'accounts', 'proxy', 'pacing', 'cap_share'])
       const missing = Object.keys(schema.properties).filter(k => !documented.has(k) && !common.has(k))
       expect(missing, `${type} example lacks`).toEqual([])
     }
-    for (const k of ['concurrency', 'timeout_seconds', 'idle_timeout_seconds', 'accounts', 'proxy', 'pacing'])
+    for (const k of ['concurrency', 'timeout_seconds', 'idle_timeout_seconds', 'accounts', 'proxy', 'pacing', 'cap_share'])
       expect(parsed.upstreams.some(u => k in u), k).toBe(true)
   })
 })

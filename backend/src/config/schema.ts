@@ -53,6 +53,16 @@ export const Account = T.Object({
   pacing: T.Optional(Pacing),
 }, { additionalProperties: false })
 
+/**
+ * When the group's remaining cap of a model (over this upstream's accounts) falls under `below_percent`
+ * of the total, each member active in the window may use only a share of what is left.
+ */
+const CapShare = T.Object({
+  /** off: first come, first served · equal: equal parts · weight: parts by each member's share weight. */
+  mode: T.Union([T.Literal('off'), T.Literal('equal'), T.Literal('weight')], { default: 'equal' }),
+  below_percent: T.Integer({ minimum: 1, maximum: 100, default: 25 }),
+}, { additionalProperties: false })
+
 const UpstreamCommon = {
   id: T.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9][a-z0-9_-]*$' }),
   concurrency: T.Optional(T.Integer({ minimum: 1, maximum: 64 })),
@@ -64,6 +74,8 @@ const UpstreamCommon = {
   /** Every account's outbound proxy, unless the account names its own. */
   proxy: T.Optional(ProxyUrl),
   pacing: T.Optional(Pacing),
+  /** Default: equal split under 25 % (only matters when some account has `caps`). */
+  cap_share: T.Optional(CapShare),
 }
 
 export const ChatgptWebUpstream = T.Object({
@@ -168,3 +180,4 @@ export type UpstreamConfig = Static<typeof Upstream>
 export type ModelConfig = Static<typeof Model>
 export type AccountConfig = Static<typeof Account>
 export type PacingConfig = Static<typeof Pacing>
+export type CapShareConfig = Static<typeof CapShare>
