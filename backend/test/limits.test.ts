@@ -48,6 +48,7 @@ describe('limits: admin API and member visibility', () => {
       maxInFlight: 4,
       rateWindows: [],
       timeSlots: [],
+      shareWeight: 1,
     })
   })
 

@@ -55,6 +55,8 @@ export const Limits = T.Object({
   rateWindows: T.Array(RateWindow, { maxItems: 100 }),
   /** Empty = any time of day. */
   timeSlots: T.Array(TimeSlot, { maxItems: 48 }),
+  /** This member's weight when a capped model's remainder is shared by weight (upstream `cap_share.mode: weight`). */
+  shareWeight: T.Integer({ minimum: 1, maximum: 100 }),
 }, { additionalProperties: false })
 export type Limits = Static<typeof Limits>
 
@@ -72,6 +74,7 @@ export const LimitsPatch = T.Object({
   maxInFlight: T.Optional(T.Integer({ minimum: 1, maximum: 100 })),
   rateWindows: T.Optional(T.Array(RateWindow, { maxItems: 100 })),
   timeSlots: T.Optional(T.Array(TimeSlot, { maxItems: 48 })),
+  shareWeight: T.Optional(T.Integer({ minimum: 1, maximum: 100 })),
 }, { additionalProperties: false })
 export type LimitsPatch = Static<typeof LimitsPatch>
 

@@ -34,6 +34,7 @@ export interface LimitsColumns {
   maxInFlight?: number
   rateWindows?: RateWindow[]
   timeSlots?: TimeSlot[]
+  shareWeight?: number
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -54,6 +55,7 @@ interface RawLimitsRow {
   maxInFlight: number
   rateWindows: string
   timeSlots: string
+  shareWeight: number
   updatedAt: string
 }
 
@@ -69,7 +71,7 @@ export function createLimitsRepository(db: Db) {
       /** The user with their limits row (null limits when they have none yet); null for an unknown user. */
       findUser(userId: number): UserWithLimits | null {
         const r = sql.get<RawLimitsRow>(
-          'SELECT u."id", u."role", u."enabled" AS "userEnabled", l."userId" AS "hasLimits", l."enabled", l."validUntil", l."allowedModels", l."maxConversations", l."totalAsks", l."totalAsksGen", l."maxInFlight", l."rateWindows", l."timeSlots", l."updatedAt" FROM "User" u LEFT JOIN "UserLimits" l ON l."userId" = u."id" WHERE u."id" = ?',
+          'SELECT u."id", u."role", u."enabled" AS "userEnabled", l."userId" AS "hasLimits", l."enabled", l."validUntil", l."allowedModels", l."maxConversations", l."totalAsks", l."totalAsksGen", l."maxInFlight", l."rateWindows", l."timeSlots", l."shareWeight", l."updatedAt" FROM "User" u LEFT JOIN "UserLimits" l ON l."userId" = u."id" WHERE u."id" = ?',
           userId,
         )
         if (!r)
@@ -87,6 +89,7 @@ export function createLimitsRepository(db: Db) {
               maxInFlight: r.maxInFlight,
               rateWindows: r.rateWindows,
               timeSlots: r.timeSlots,
+              shareWeight: r.shareWeight,
               updatedAt: new Date(r.updatedAt),
             }
         return { id: r.id, role: r.role, enabled: !!r.userEnabled, limits }
@@ -155,6 +158,7 @@ export function createLimitsRepository(db: Db) {
             maxInFlight: l.maxInFlight,
             rateWindows: JSON.stringify(l.rateWindows),
             timeSlots: JSON.stringify(l.timeSlots),
+            shareWeight: l.shareWeight,
             updatedAt: now,
           },
         })
@@ -213,6 +217,8 @@ export function createLimitsRepository(db: Db) {
         data.rateWindows = JSON.stringify(c.rateWindows)
       if (c.timeSlots !== undefined)
         data.timeSlots = JSON.stringify(c.timeSlots)
+      if (c.shareWeight !== undefined)
+        data.shareWeight = c.shareWeight
       await tx.userLimits.update({ where: { userId }, data })
     },
 

@@ -19,6 +19,7 @@ export const BUILTIN_DEFAULTS: Limits = {
   maxInFlight: 1,
   rateWindows: [],
   timeSlots: [],
+  shareWeight: 1,
 }
 
 /** What an admin gets when their limits are first created: unlimited, a few asks at once. */
@@ -55,6 +56,7 @@ export function rowToLimits(row: UserLimits, quotas: ModelQuota[]): Limits {
     maxInFlight: row.maxInFlight,
     rateWindows: JSON.parse(row.rateWindows) as RateWindow[],
     timeSlots: JSON.parse(row.timeSlots) as TimeSlot[],
+    shareWeight: row.shareWeight,
   }
 }
 
@@ -87,6 +89,7 @@ function mergeLimits(base: Limits, p: LimitsPatch): Limits {
     maxInFlight: p.maxInFlight ?? base.maxInFlight,
     rateWindows: p.rateWindows ?? base.rateWindows,
     timeSlots: p.timeSlots ?? base.timeSlots,
+    shareWeight: p.shareWeight ?? base.shareWeight,
   }
 }
 
@@ -164,6 +167,7 @@ export function createLimitsService(deps: LimitsServiceDeps) {
       maxInFlight: p.maxInFlight,
       rateWindows: p.rateWindows,
       timeSlots: p.timeSlots,
+      shareWeight: p.shareWeight,
     }, t)
     for (const [model, v] of Object.entries(p.modelAsks ?? {}))
       await repo.setModelAsks(userId, model, v)
