@@ -83,6 +83,24 @@ describe('a pool of two API keys', () => {
     expect(byToken(fake, later).sort()).toEqual([KEY_A, KEY_B].sort())
   })
 
+  it('when every key is cooling down, the waiting ask is told why and its ETA includes the cool-down; it is answered after', async () => {
+    fake.knobsFor.set(KEY_A, { status: 429, clearsIn: 3 })
+    fake.knobsFor.set(KEY_B, { status: 429, clearsIn: 3 })
+    const first = await open(t.base, alice, { model: 'gpt', content: '[[fake: chunks=2]] meets both limits' })
+    await eventually(() => first.events.some(e => e.event === 'queued' && (e.data as { waitingFor?: string }).waitingFor === 'cooling'))
+    fake.knobsFor.delete(KEY_A)
+    fake.knobsFor.delete(KEY_B)
+    // A second member's ask behind it waits for the same reason, its ETA at least the rest of the cool-down.
+    const second = await open(t.base, bob, { model: 'gpt', content: '[[fake: chunks=2]] behind' })
+    await eventually(() => second.events.some(e => e.event === 'queued'))
+    const queued = second.events.find(e => e.event === 'queued')!.data as { position: number, etaSeconds: number, waitingFor?: string }
+    expect(queued.waitingFor).toBe('cooling')
+    expect(queued.etaSeconds).toBeGreaterThanOrEqual(2)
+    const ends = await Promise.all([first.last(), second.last()])
+    expect(ends.map(e => e.event)).toEqual(['done', 'done'])
+    expect([...first.names, ...second.names]).not.toContain('error')
+  })
+
   it('a refused key is left aside while the other works; the ask that met it is answered by the other', async () => {
     fake.accepted.delete(KEY_A)
     try {

@@ -7,7 +7,7 @@
  */
 import type { UpstreamConfig } from '../../config/schema.js'
 import type { UpstreamStatus } from '../../contracts/chat.js'
-import type { Place, QueueStats, Slot, SlotNeeds } from '../queue/fair-queue.js'
+import type { Place, QueueBlock, QueueStats, Slot, SlotNeeds } from '../queue/fair-queue.js'
 import type { Account, Unavailable } from './account.js'
 import { AppError } from '../../lib/errors.js'
 import { FairQueue } from '../queue/fair-queue.js'
@@ -16,13 +16,6 @@ export interface PoolOptions {
   maxDepth: number
   maxWaitMs: number
   now: () => number
-}
-
-/** Why nothing could start an ask for a model now, for members and the ETA. */
-export interface PoolBlock {
-  why: 'cooling' | 'capped' | 'paced' | 'down' | 'busy'
-  /** When the first account is expected back (epoch ms), if known. */
-  until?: number
 }
 
 export class Pool {
@@ -40,6 +33,7 @@ export class Pool {
       place: needs => this.place(needs),
       capacity: () => this.capacity(),
       nextChange: () => this.nextChange(),
+      blockedBy: needs => this.blocked(needs.model, needs.pin),
     })
   }
 
@@ -80,7 +74,7 @@ export class Pool {
   }
 
   /** Why an ask for `model` (on `pin`, if given) cannot start now; undefined when one could. */
-  blocked(model: string | undefined, pin?: string): PoolBlock | undefined {
+  blocked(model: string | undefined, pin?: string): QueueBlock | undefined {
     const candidates = (pin ? [this.byId.get(pin)].filter(a => !!a) : this.accounts).filter(a => pin || !this.hasSound() || !a.refused)
     const reasons = candidates.map(a => a.unavailable(model))
     if (reasons.includes(undefined))
