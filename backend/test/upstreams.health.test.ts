@@ -8,7 +8,7 @@ import type { FakeUpstream } from './fake-upstream/server.js'
 import type { TestSession } from './helper.js'
 import { createServer } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { api, eventually, members, open, startApp } from './chat.helpers.js'
+import { api, chat, eventually, members, open, startApp } from './chat.helpers.js'
 import { startFakeUpstream } from './fake-upstream/server.js'
 import { ADMIN, loginAs, tempDataDir } from './helper.js'
 
@@ -133,6 +133,8 @@ describe('the accounts\' caps, shared by the group', () => {
         base_url: fake.chatgptBaseUrl,
         models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o', fallback: 'mini' }, { key: 'mini', name: 'Mini', slug: 'gpt-4o-mini' }],
         accounts: [{ id: 'main', access_token: fake.accessToken, concurrency: 3, caps: { 'gpt-4o': { asks: 10, hours: 3 } } }],
+        // First come, first served here; the split is tested below.
+        cap_share: { mode: 'off' },
       }],
     }
     t = await startApp(config, { dataDir })
@@ -169,6 +171,110 @@ describe('the accounts\' caps, shared by the group', () => {
     t = await startApp(config, { dataDir })
     const accounts = await api(t.base, await loginAs(t.app, ADMIN.username, ADMIN.password), 'GET', '/api/admin/upstreams/accounts')
     expect(accounts.json.items[0].caps).toEqual([expect.objectContaining({ model: 'gpt-4o', asks: 10, used: 10 })])
+  })
+})
+
+describe('the last part of a cap, split among the members active in the window', () => {
+  let fake: FakeUpstream
+  let t: ListeningApp
+  let x: TestSession, y: TestSession, z: TestSession
+
+  const poolOf = async (s: TestSession) => {
+    const models = await api(t.base, s, 'GET', '/api/models')
+    return models.json.models.find((m: any) => m.key === 'gpt-4o')
+  }
+  const ask = async (s: TestSession, content: string) => {
+    const res = await chat(t.base, s, { model: 'gpt-4o', content })
+    if (res.stream)
+      expect((await res.stream.last()).event).toBe('done')
+    return res
+  }
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream()
+    t = await startApp({
+      chat: { ping_seconds: 600 },
+      upstreams: [{
+        id: 'plus',
+        type: 'chatgpt-web',
+        base_url: fake.chatgptBaseUrl,
+        models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o', fallback: 'mini' }, { key: 'mini', name: 'Mini', slug: 'gpt-4o-mini' }],
+        accounts: [{ id: 'main', access_token: fake.accessToken, concurrency: 3, caps: { 'gpt-4o': { asks: 10, hours: 3 } } }],
+        cap_share: { mode: 'equal', below_percent: 50 },
+      }],
+    })
+    ;[x, y, z] = await members(t.app, ['sx', 'sy', 'sz']) as [TestSession, TestSession, TestSession]
+  })
+  afterAll(async () => {
+    await t?.close()
+    await fake?.close()
+  })
+
+  it('3 members against a cap of 10: at half left, the 5 left are split 1 / 2 / 2 (the odd ones to who used least); a used share answers CAP_SHARE_USED with the fallback; the others still ask', async () => {
+    // x uses the first half alone: no split yet.
+    for (let i = 0; i < 4; i++) expect((await ask(x, `x ${i}`)).status).toBe(200)
+    expect((await poolOf(x)).pool.share).toBeNull()
+    expect((await ask(x, 'x 4')).status).toBe(200)
+    // 5 used, 5 left (= 50 %): split among the members active in the window — x, and whoever looks.
+    const seenByY = await poolOf(y)
+    expect(seenByY.pool).toMatchObject({ state: 'ok', groupCap: { remaining: 5, total: 10 }, share: { members: 2 } })
+    // y and z ask once each: three members now share the 5 left; the two odd asks go to y and z, who used the window least.
+    expect((await ask(y, 'y 0')).status).toBe(200)
+    expect((await ask(z, 'z 0')).status).toBe(200)
+    let shares = await Promise.all([x, y, z].map(poolOf))
+    expect(shares.map(m => m.pool.share)).toEqual([
+      { remaining: 1, of: 1, members: 3 },
+      { remaining: 1, of: 2, members: 3 },
+      { remaining: 1, of: 2, members: 3 },
+    ])
+    expect((await ask(z, 'z 1')).status).toBe(200)
+    shares = await Promise.all([x, z].map(poolOf))
+    expect(shares[1]).toMatchObject({ reason: 'CAP_SHARE_USED', pool: { share: { remaining: 0, of: 2 } } })
+    expect(shares[0].reason).toBeNull()
+    // z has used their part: refused before anything is stored, told when it comes back and what else to use.
+    const before = await t.app.db.message.count()
+    const refused = await ask(z, 'z over')
+    expect(refused.status).toBe(429)
+    expect(refused.json).toMatchObject({ code: 'CAP_SHARE_USED', share: { of: 2, members: 3 }, fallback: 'mini' })
+    expect(new Date(refused.json.nextAllowedAt).getTime()).toBeGreaterThan(Date.now() + 2.9 * 3600_000)
+    expect(refused.json.retryAfterSeconds).toBeGreaterThan(2.9 * 3600)
+    expect(await t.app.db.message.count()).toBe(before)
+    // The fallback is open to z; x and y use what is theirs.
+    expect((await (await open(t.base, z, { model: 'mini', content: 'fallback' })).last()).event).toBe('done')
+    expect((await ask(x, 'x 5')).status).toBe(200)
+    expect((await ask(x, 'x 6')).json).toMatchObject({ code: 'CAP_SHARE_USED' })
+    expect((await ask(y, 'y 1')).status).toBe(200)
+    // All 10 used: the cap itself now holds everybody back.
+    expect((await poolOf(y)).pool).toMatchObject({ state: 'capped', groupCap: { remaining: 0 } })
+  })
+
+  it('concurrent asks cannot take more than the share (the check is inside the admission transaction)', async () => {
+    const t2 = await startApp({
+      chat: { ping_seconds: 600 },
+      upstreams: [{
+        id: 'plus',
+        type: 'chatgpt-web',
+        base_url: fake.chatgptBaseUrl,
+        models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o' }],
+        accounts: [{ id: 'main', access_token: fake.accessToken, concurrency: 8, caps: { 'gpt-4o': { asks: 10, hours: 3 } } }],
+        cap_share: { mode: 'equal', below_percent: 100 },
+      }],
+    })
+    try {
+      const [p, q] = await members(t2.app, ['race-p', 'race-q']) as [TestSession, TestSession]
+      await t2.app.limits.patch(p.user.id, { maxInFlight: 10 })
+      // q asked once (active in the window): the 10 are split by 2, so p may take 5.
+      const first = await open(t2.base, q, { model: 'gpt-4o', content: 'q first' })
+      expect((await first.last()).event).toBe('done')
+      const tries = await Promise.all(Array.from({ length: 10 }, (_, i) => chat(t2.base, p, { model: 'gpt-4o', content: `race ${i}` })))
+      const admitted = tries.filter(r => r.status === 200)
+      expect(admitted).toHaveLength(5)
+      expect(tries.filter(r => r.status !== 200).map(r => r.json.code)).toEqual(Array.from({ length: 5 }).fill('CAP_SHARE_USED'))
+      await Promise.all(admitted.map(r => r.stream!.last()))
+    }
+    finally {
+      await t2.close()
+    }
   })
 })
 

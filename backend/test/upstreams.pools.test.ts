@@ -170,7 +170,7 @@ describe('chatGPT web accounts', () => {
       expect(await s.last()).toMatchObject({ event: 'error', data: { code: 'UPSTREAM_UNAUTHORIZED' } })
       const refused = await api(t.base, carol, 'POST', '/api/chat', { model: 'gpt-4o', conversationId: conv.id, content: 'and now?' })
       expect(refused.status).toBe(503)
-      expect(refused.json).toMatchObject({ code: 'ACCOUNT_UNAVAILABLE' })
+      expect(refused.json).toMatchObject({ code: 'ACCOUNT_UNAVAILABLE', reason: 'unauthorized' })
       // A new conversation goes to the account that still works.
       const fresh = await open(t.base, carol, { model: 'gpt-4o', content: 'new conversation' })
       expect((await fresh.last()).event).toBe('done')

@@ -9,6 +9,12 @@ export const ErrorResponse = T.Object({
   retryAfterSeconds: T.Optional(T.Number()),
   /** RATE_WINDOW_FULL / OUTSIDE_TIME_SLOT: when the next ask is allowed (ISO date-time). */
   nextAllowedAt: T.Optional(T.String()),
+  /** CAP_SHARE_USED and a model that cannot answer now: the model offered instead. */
+  fallback: T.Optional(T.String()),
+  /** CAP_SHARE_USED: the member's part of what the group had left, and among how many members it is split. */
+  share: T.Optional(T.Object({ of: T.Integer(), members: T.Integer() })),
+  /** ACCOUNT_UNAVAILABLE: why the account holding the conversation cannot answer (removed / disabled / unauthorized). */
+  reason: T.Optional(T.String()),
   details: T.Optional(T.Unknown()),
 })
 export type ErrorResponse = Static<typeof ErrorResponse>

@@ -95,6 +95,7 @@ export const UnavailableReason = T.Union([
   T.Literal('TOTAL_ASKS_EXHAUSTED'),
   T.Literal('MODEL_ASKS_EXHAUSTED'),
   T.Literal('RATE_WINDOW_FULL'),
+  T.Literal('CAP_SHARE_USED'),
   T.Null(),
 ])
 export type UnavailableReason = Static<typeof UnavailableReason>

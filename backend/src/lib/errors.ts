@@ -29,6 +29,8 @@ export const ERROR_STATUS = {
   TOTAL_ASKS_EXHAUSTED: 403,
   MODEL_ASKS_EXHAUSTED: 403,
   RATE_WINDOW_FULL: 429,
+  /** The member used their part of what the group has left of a capped model (`cap_share`). */
+  CAP_SHARE_USED: 429,
   MAX_CONVERSATIONS: 403,
   TOO_MANY_IN_FLIGHT: 429,
   CONTENT_TOO_LONG: 413,

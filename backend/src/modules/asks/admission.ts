@@ -6,10 +6,10 @@
  * as JSON); once this returns, the ask lives on its own until it ends, whoever listens.
  */
 import type { ChatBody } from '../../contracts/chat.js'
-import type { Sql } from '../../db/sql.js'
+import type { Sql, WriteTx } from '../../db/sql.js'
 import type { EnqueueRequest, Place, QueuePosition, Ticket } from '../queue/fair-queue.js'
 import type { QuotaGate, Reservation } from '../quotas/quota.types.js'
-import type { Upstreams } from '../upstreams/upstreams.service.js'
+import type { ModelRoute, Upstreams } from '../upstreams/upstreams.service.js'
 import type { AskPlan, AskRunDeps } from './ask-run.js'
 import type { AsksRepository } from './asks.repository.js'
 import type { RunRegistry } from './run-registry.js'
@@ -30,7 +30,7 @@ export interface AdmissionDeps {
   sql: Pick<Sql, 'write'>
   repo: Pick<AsksRepository, 'findConversation' | 'acceptIn'>
   quota: QuotaGate
-  upstreams: Pick<Upstreams, 'route'>
+  upstreams: Pick<Upstreams, 'route' | 'shareOf'>
   registry: RunRegistry
   runDeps: AskRunDeps
   config: () => AdmissionConfig
@@ -43,16 +43,19 @@ export function createAdmission(deps: AdmissionDeps) {
   const { registry } = deps
 
   /** Reserve, claim a queue place and store, in one transaction; retried when limits were missing or changed. */
-  async function reserveAndStore(userId: number, store: Parameters<AsksRepository['acceptIn']>[1], model: string, newConversation: boolean, queue: { hold: () => Place }): Promise<{ reservation: Reservation, place: Place }> {
+  async function reserveAndStore(userId: number, store: Parameters<AsksRepository['acceptIn']>[1], model: string, newConversation: boolean, pool: ModelRoute['pool']): Promise<{ reservation: Reservation, place: Place }> {
     let place: Place | undefined
     try {
       for (let attempt = 0; attempt < 5; attempt++) {
         const r = await deps.sql.write((tx) => {
+          const used = shareUsed(tx, pool, model, userId)
+          if (used)
+            return used
           const res = deps.quota.reserveIn(tx, { userId, model, askId: store.askId, newConversation })
           if (typeof res === 'string' || res instanceof AppError)
             return res
           // QUEUE_FULL throws: the block is rolled back, the reservation with it.
-          place = queue.hold()
+          place = pool.hold()
           deps.repo.acceptIn(tx, store)
           return res
         })
@@ -69,6 +72,19 @@ export function createAdmission(deps: AdmissionDeps) {
       place?.release()
       throw err
     }
+  }
+
+  /** CAP_SHARE_USED when the group's cap of `model` is split and the member has used their part. */
+  function shareUsed(tx: WriteTx, pool: ModelRoute['pool'], model: string, userId: number): AppError | undefined {
+    const share = deps.upstreams.shareOf(tx, pool, model, userId)
+    if (!share || share.remaining > 0)
+      return undefined
+    const fallback = pool.upstream.models?.find(m => m.key === model)?.fallback
+    return new AppError('CAP_SHARE_USED', `You have used your part (${share.of}) of what the group has left of this model until its cap resets${fallback ? '; the fallback model is still open' : ''}.`, {
+      share: { of: share.of, members: share.members },
+      ...(share.resetsAt !== undefined ? { nextAllowedAt: new Date(share.resetsAt).toISOString(), retryAfterSeconds: Math.max(1, Math.ceil((share.resetsAt - deps.now().getTime()) / 1000)) } : {}),
+      ...(fallback ? { fallback } : {}),
+    })
   }
 
   return {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors } from '../../contracts/common.js'
 import { ModelsResponse } from '../../contracts/limits.js'
+import { sqlOf } from '../../db/client.js'
 import { modelPool } from '../upstreams/status.js'
 
 /** `GET /api/models`: register inside the authenticated scope. */
@@ -12,10 +13,16 @@ const modelsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req) => {
     const models = await app.limits.modelsFor(req.user.id)
-    // What the shared accounts behind each model can do now (cool-down, caps left for the group, a fallback).
+    const sql = sqlOf(app.db)
+    // What the shared accounts behind each model can do now (cool-down, caps left for the group and
+    // the member's part of it, a fallback).
     return { models: models.map((m) => {
       const route = app.upstreams.route(m.key)
-      return route ? { ...m, pool: modelPool(route.pool, m.key) } : m
+      if (!route)
+        return m
+      const share = app.upstreams.shareOf(sql, route.pool, m.key, req.user.id)
+      const reason = m.reason ?? (share && share.remaining <= 0 ? 'CAP_SHARE_USED' : null)
+      return { ...m, reason, pool: modelPool(route.pool, m.key, share) }
     }) }
   })
 }

@@ -4,7 +4,9 @@
  */
 import type { AccountState, AccountStatus, ModelPool } from '../../contracts/upstreams.js'
 import type { Account } from './account.js'
+import type { CapShare } from './cap-share.js'
 import type { Pool } from './pool.js'
+import { groupCapOf, shareView } from './cap-share.js'
 
 const DAY_MS = 86_400_000
 
@@ -47,21 +49,18 @@ export function accountStatus(pool: Pool, a: Account, now: number, warnDays: num
   }
 }
 
-/** A model's pool as members see it: can it answer now, until when not, and what the group has left of the accounts' caps. */
-export function modelPool(pool: Pool, model: string): ModelPool {
+/**
+ * A model's pool as a member sees it: can it answer now, until when not, what the group has left
+ * of the accounts' caps, and the member's own part of it while it is split (`share`, cap-share.ts).
+ */
+export function modelPool(pool: Pool, model: string, share?: CapShare): ModelPool {
   const block = pool.blocked(model)
   const fallback = pool.upstream.models?.find(m => m.key === model)?.fallback ?? null
-  let groupCap: ModelPool['groupCap'] = null
-  const caps = pool.accounts.filter(a => a.config.enabled !== false).map(a => a.cap(model)).filter(c => !!c)
-  if (caps.length) {
-    const total = caps.reduce((n, c) => n + (c.learned ?? c.asks), 0)
-    const remaining = caps.reduce((n, c) => n + Math.max(0, (c.learned ?? c.asks) - c.used), 0)
-    const resets = caps.map(c => c.resetsAt).filter((t): t is number => t !== undefined)
-    groupCap = { remaining, total, resetsAt: resets.length ? new Date(Math.min(...resets)).toISOString() : null }
-  }
+  const cap = groupCapOf(pool, model)
+  const groupCap: ModelPool['groupCap'] = cap ? { remaining: cap.remaining, total: cap.total, resetsAt: iso(cap.resetsAt) } : null
   const enabled = pool.accounts.filter(a => a.config.enabled !== false)
   if (!enabled.length || enabled.every(a => !a.state.health().healthy))
-    return { state: 'down', until: null, groupCap, share: null, fallback }
+    return { state: 'down', until: null, groupCap, share: shareView(share), fallback }
   const state: ModelPool['state'] = !block || block.why === 'busy' || block.why === 'paced' ? 'ok' : block.why === 'down' ? 'down' : block.why
-  return { state, until: state === 'ok' ? null : iso(block?.until), groupCap, share: null, fallback }
+  return { state, until: state === 'ok' ? null : iso(block?.until), groupCap, share: shareView(share), fallback }
 }

@@ -13,6 +13,7 @@ import { createProvider } from '../providers/factory.js'
 import { UpstreamState } from '../providers/shared/state.js'
 import { Account } from './account.js'
 import { accountsOf, sessionUrlOf, upstreamForAccount } from './accounts.js'
+import { createCapShares } from './cap-share.js'
 import { Pool } from './pool.js'
 import { TokenKeeper } from './tokens.js'
 
@@ -124,6 +125,7 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
     }
   }
   build(initial)
+  const shares = createCapShares({ now: nowMs })
 
   return {
     /** The upstream, pool and slug behind a model key. */
@@ -140,6 +142,8 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
     /** The upstream configs in effect. They hold credentials: never serialize them as they are. */
     list: (): UpstreamConfig[] => list,
     pool: (upstreamId: string): Pool | undefined => pools.get(upstreamId),
+    /** The member's part of what the group has left of a capped model, while it is split (cap-share.ts). */
+    shareOf: shares.shareOf,
     pools: (): Pool[] => list.map(u => pools.get(u.id)!),
     /** An account's provider (conversation management); the first account's when `accountId` is unknown. */
     provider: (upstreamId: string, accountId?: string | null): Provider | undefined => {

@@ -29,6 +29,7 @@ const errors = {
   TOTAL_ASKS_EXHAUSTED: 'You have used all your questions. Ask your administrator for more.',
   MODEL_ASKS_EXHAUSTED: 'You have used all your questions for this model. Pick another model, or ask your administrator for more.',
   RATE_WINDOW_FULL: 'You reached this model’s limit for now. Try again later, or pick another model.',
+  CAP_SHARE_USED: 'You used your part of what the group has left of this model for now. It comes back when the shared account’s cap resets; meanwhile pick another model.',
   MAX_CONVERSATIONS: 'You have reached your number of conversations. Delete an old one to start a new one.',
   TOO_MANY_IN_FLIGHT: 'Wait for your current answer to finish before asking again.',
   CONTENT_TOO_LONG: 'Your message is too long. Shorten it and send again.',

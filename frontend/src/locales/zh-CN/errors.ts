@@ -31,6 +31,7 @@ const errors: typeof en = {
   TOTAL_ASKS_EXHAUSTED: '你的提问次数已用完，请联系管理员增加。',
   MODEL_ASKS_EXHAUSTED: '此模型的提问次数已用完。请换一个模型，或联系管理员增加。',
   RATE_WINDOW_FULL: '你已达到此模型当前时段的使用上限。请稍后再试，或换一个模型。',
+  CAP_SHARE_USED: '这个模型全组剩余的额度里，你的那一份已经用完。共享账号的额度重置后即可再用；在此之前请换一个模型。',
   MAX_CONVERSATIONS: '对话数量已达上限。删除一个旧对话后再新建。',
   TOO_MANY_IN_FLIGHT: '请等待当前回答完成后再提问。',
   CONTENT_TOO_LONG: '消息太长，请精简后再发送。',
