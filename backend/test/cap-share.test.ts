@@ -2,16 +2,17 @@
 import { describe, expect, it } from 'vitest'
 import { splitShare } from '../src/modules/upstreams/cap-share.js'
 
+const many = (n: number, id: number): number[] => Array.from({ length: n }).fill(id) as number[]
 const asks = (...ids: number[]) => ids.map(userId => ({ userId, weight: userId === 1 ? 3 : 1 }))
 
 describe('splitShare', () => {
   it('is not in force while more than below_percent of the cap is left', () => {
-    expect(splitShare('equal', { total: 80, remaining: 61 }, 25, asks(...Array.from({ length: 19 }).fill(1)), { userId: 2, weight: 1 })).toBeUndefined()
+    expect(splitShare('equal', { total: 80, remaining: 61 }, 25, asks(...many(19, 1)), { userId: 2, weight: 1 })).toBeUndefined()
   })
 
   it('by weight: a member of weight 3 gets three times the part of a member of weight 1', () => {
     // 80 asks, 25 % → the last 20 are split; 60 used (all by member 1 before the split).
-    const window = asks(...Array.from({ length: 60 }).fill(1), 2)
+    const window = asks(...many(60, 1), 2)
     const heavy = splitShare('weight', { total: 80, remaining: 19 }, 25, window, { userId: 1, weight: 3 })
     const light = splitShare('weight', { total: 80, remaining: 19 }, 25, window, { userId: 2, weight: 1 })
     expect(heavy).toEqual({ remaining: 15, of: 15, members: 2 })

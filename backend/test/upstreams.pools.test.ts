@@ -264,6 +264,28 @@ describe('token refresh with a session token', () => {
     }
   })
 
+  it('the token is refreshed in the background before it expires, with nobody asking', async () => {
+    const fake = await startFakeUpstream()
+    fake.sessions.set('st-bg', { ttlSeconds: 10 * 86_400 })
+    // Due for refresh (an hour ahead of exp) in about three seconds.
+    const soon = fakeJwt({ exp: Math.floor(Date.now() / 1000) + 3600 + 3 })
+    const t = await startApp({ chat: { ping_seconds: 600 }, upstreams: [{ id: 'web', type: 'chatgpt-web', base_url: fake.chatgptBaseUrl, access_token: soon, session_token: 'st-bg', models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o' }] }] })
+    try {
+      const keeper = t.app.upstreams.pool('web')!.account('default')!.keeper!
+      expect(fake.refreshes).toBe(0)
+      await eventually(() => fake.refreshes === 1, 8000)
+      expect(keeper.current()).not.toBe(soon)
+      expect(keeper.expiresAt()!.getTime()).toBeGreaterThan(Date.now() + 9 * 86_400_000)
+      // The next one is scheduled days ahead, not now.
+      await new Promise(r => setTimeout(r, 300))
+      expect(fake.refreshes).toBe(1)
+    }
+    finally {
+      await t.close()
+      await fake.close()
+    }
+  })
+
   it('a 401 triggers an exchange at once and the ask is answered', async () => {
     const fake = await startFakeUpstream()
     fake.sessions.set('st-401', { ttlSeconds: 86_400 })

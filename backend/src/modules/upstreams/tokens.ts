@@ -10,6 +10,11 @@ import { request } from 'undici'
 
 /** Refresh when less than this is left. */
 const REFRESH_AHEAD_MS = 60 * 60_000
+/** The background timer looks again at least this often (timers cannot be set days ahead). */
+const LOOK_AGAIN_MS = 6 * 3600_000
+/** After a failed background exchange, try again after this, doubling up to RETRY_MAX_MS. */
+const RETRY_MS = 60_000
+const RETRY_MAX_MS = 30 * 60_000
 const SESSION_COOKIE = '__Secure-next-auth.session-token'
 
 /** The `exp` of a JWT (no signature check: we only need to know when the upstream will refuse it). */
@@ -52,6 +57,9 @@ export class TokenKeeper {
   private accessToken: string | undefined
   private sessionToken: string | undefined
   private inflight: Promise<boolean> | undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private running = false
+  private retryMs = RETRY_MS
   private readonly from: string
   lastError: string | undefined
 
@@ -83,6 +91,40 @@ export class TokenKeeper {
     if (this.accessToken && (!exp || exp.getTime() - this.deps.now().getTime() > REFRESH_AHEAD_MS))
       return
     await this.refresh()
+  }
+
+  /**
+   * Keeps the token fresh without waiting for an ask: exchanges it REFRESH_AHEAD_MS before its
+   * `exp` (at once when it is missing or already due), retrying with backoff when that fails.
+   */
+  start(): void {
+    this.running = true
+    this.schedule()
+  }
+
+  stop(): void {
+    this.running = false
+    clearTimeout(this.timer)
+  }
+
+  private schedule(delayMs?: number): void {
+    clearTimeout(this.timer)
+    if (!this.running || !this.canRefresh)
+      return
+    const exp = this.expiresAt()
+    // A token without a readable `exp` is refreshed on demand only (after a 401).
+    if (this.accessToken && !exp && delayMs === undefined)
+      return
+    const due = delayMs ?? (exp ? exp.getTime() - REFRESH_AHEAD_MS - this.deps.now().getTime() : 0)
+    this.timer = setTimeout(() => {
+      if (due > LOOK_AGAIN_MS)
+        return this.schedule()
+      void this.refresh().then((ok) => {
+        this.retryMs = ok ? RETRY_MS : Math.min(this.retryMs * 2, RETRY_MAX_MS)
+        this.schedule(ok ? undefined : this.retryMs)
+      })
+    }, Math.min(Math.max(0, due), LOOK_AGAIN_MS))
+    this.timer.unref?.()
   }
 
   /** Exchanges the session token for a new access token; true when it got one. Single-flight. */
@@ -124,6 +166,7 @@ export class TokenKeeper {
       await this.deps.save({ accessToken: this.accessToken, sessionToken: this.sessionToken, from: this.from, refreshedAt: this.deps.now().toISOString() })
       this.deps.logger?.info({ expiresAt: this.expiresAt()?.toISOString(), rotated: !!rotated }, 'access token refreshed')
       this.deps.onRefreshed?.()
+      this.schedule()
       return true
     }
     catch (err) {

@@ -79,6 +79,7 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
     const provider: Provider = createProvider(view, { logger: deps.logger, now: deps.now, state, dispatcher, credential: keeper ? () => keeper.current() : undefined })
     const account = new Account(a, provider, state, nowMs)
     account.keeper = keeper
+    keeper?.start()
     deps.onAccount?.(u, account)
     return account
   }
@@ -113,8 +114,10 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
     }
     const kept = new Set([...keep.values()].map(e => e.account))
     for (const { account } of built.values()) {
-      if (!kept.has(account))
+      if (!kept.has(account)) {
+        account.keeper?.stop()
         void account.provider.close?.()
+      }
     }
     built = keep
     list = next
@@ -155,6 +158,7 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
     /** Releases every provider's connections. */
     close: async (): Promise<void> => {
       for (const pool of pools.values()) pool.close()
+      for (const { account } of built.values()) account.keeper?.stop()
       await Promise.all([...built.values()].map(e => e.account.provider.close?.({ force: true })))
     },
   }
