@@ -58,8 +58,8 @@ describe('upstream settings', () => {
       source: 'config',
       updatedAt: null,
       upstreams: [
-        { id: 'api', type: 'openai', baseUrl: fake.openaiBaseUrl, concurrency: 1, timeoutSeconds: 30, idleTimeoutSeconds: 120, models: [{ key: 'gpt', name: 'GPT', slug: 'gpt-4o-mini' }], credentialSet: true, accountIdSet: false },
-        { id: 'web', type: 'chatgpt-web', baseUrl: fake.chatgptBaseUrl, concurrency: 1, timeoutSeconds: 30, idleTimeoutSeconds: 120, models: [{ key: 'web', name: 'Web', slug: 'gpt-4o' }], credentialSet: true, accountIdSet: false },
+        { id: 'api', type: 'openai', baseUrl: fake.openaiBaseUrl, concurrency: 1, timeoutSeconds: 30, idleTimeoutSeconds: 120, models: [{ key: 'gpt', name: 'GPT', slug: 'gpt-4o-mini' }], credentialSet: true, accountIdSet: false, sessionTokenSet: false, accounts: [], proxy: null, pacing: null, capShare: null },
+        { id: 'web', type: 'chatgpt-web', baseUrl: fake.chatgptBaseUrl, concurrency: 1, timeoutSeconds: 30, idleTimeoutSeconds: 120, models: [{ key: 'web', name: 'Web', slug: 'gpt-4o' }], credentialSet: true, accountIdSet: false, sessionTokenSet: false, accounts: [], proxy: null, pacing: null, capShare: null },
       ],
     })
     expect(secretsIn(res.json)).toEqual([])
@@ -136,7 +136,7 @@ describe('upstream settings', () => {
     const [api0, web0] = asInput()
     const saved = await put([{ ...api0, concurrency: 2 }, web0])
     expect(saved.status).toBe(200)
-    expect(saved.json.upstreams[0]).toMatchObject({ credentialSet: true, concurrency: 2 })
+    expect(saved.json.upstreams[0]).toMatchObject({ credentialSet: false, concurrency: 2, accounts: [{ id: 'k1', credentialSet: true }], pacing: { minGapSeconds: 0 } })
     const inEffect = t.app.upstreams.list()[0]!
     expect(inEffect.accounts).toMatchObject([{ id: 'k1', api_key: fake.apiKey }])
     expect(inEffect.pacing).toEqual({ min_gap_seconds: 0 })
