@@ -132,7 +132,7 @@ export const ConfigSchema = T.Object({
     session_idle_hours: T.Integer({ minimum: 1, maximum: 24 * 365, default: 24 * 7 }),
     /** A session ends this long after login, whatever happens. */
     session_max_days: T.Integer({ minimum: 1, maximum: 365, default: 30 }),
-    /** Failed logins per account (and per IP, times 4) before login is refused for a while. */
+    /** Failed logins of one account from one source (IP, or a device that logged in before) before that source is refused for the window; elsewhere failures only slow the answer (at most 3 s). */
     login_max_failures: T.Integer({ minimum: 1, maximum: 1000, default: 5 }),
     login_window_minutes: T.Integer({ minimum: 1, maximum: 24 * 60, default: 15 }),
   }, { additionalProperties: false, default: {} }),

@@ -37,7 +37,9 @@ import { AppError } from '../../lib/errors.js'
 import { createUsersRepository } from '../users/users.repository.js'
 import { createAuthService } from './auth.service.js'
 import { loadJwtSecret } from './jwt-secret.js'
+import { createDeviceCookies } from './device-cookie.js'
 import { LiveStreams } from './live-streams.js'
+import { createLoginFailuresRepository } from './login-failures.repository.js'
 import { LoginThrottle } from './login-throttle.js'
 import { createSessionsRepository } from './sessions.repository.js'
 import { createSessionService } from './sessions.service.js'
@@ -69,7 +71,7 @@ declare module 'fastify' {
     requireAdmin: Hook
     sessions: SessionService
     auth: AuthService
-    /** Failed logins (and wrong current passwords) per account and per IP. */
+    /** Failed logins (and wrong current passwords) per account and source, kept across restarts. */
     loginThrottle: LoginThrottle
     /** Open streams, closed when their session ends or their role no longer allows them. */
     liveStreams: LiveStreams
@@ -121,7 +123,15 @@ export default fp(async (app) => {
     verify: { algorithms: ['HS256'], requiredClaims: ['exp', 'sub', 'sid'] },
   })
 
-  const throttle = new LoginThrottle({ maxFailures: cfg.login_max_failures, windowMs: cfg.login_window_minutes * 60_000 })
+  const windowMs = cfg.login_window_minutes * 60_000
+  const failures = createLoginFailuresRepository(app.db)
+  const throttle = new LoginThrottle({
+    maxFailures: cfg.login_max_failures,
+    windowMs,
+    store: failures,
+    onError: err => app.log.error({ err }, 'could not store the failed-login counts'),
+  })
+  throttle.load(await failures.loadSince(app.now().getTime() - windowMs), app.now().getTime())
   const liveStreams = new LiveStreams()
   const sessions = createSessionService({
     repo: createSessionsRepository(app.db),
@@ -130,7 +140,7 @@ export default fp(async (app) => {
     maxMs: cfg.session_max_days * 86_400_000,
     onEnded: e => liveStreams.changed({ type: 'sessions-ended', ...e }),
   })
-  const authService = createAuthService({ users: createUsersRepository(app.db), sessions, throttle, now: app.now, sign: claims => app.jwt.sign(claims) })
+  const authService = createAuthService({ users: createUsersRepository(app.db), sessions, throttle, devices: createDeviceCookies(secret), now: app.now, sign: claims => app.jwt.sign(claims) })
   app.decorate('sessions', sessions)
   app.decorate('auth', authService)
   app.decorate('loginThrottle', throttle)

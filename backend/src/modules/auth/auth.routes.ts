@@ -6,22 +6,24 @@ import { RevokedResponse, SessionIdParams, SessionList } from '../../contracts/u
 import { isAppError } from '../../lib/errors.js'
 import { toPublicUser } from '../users/users.service.js'
 import { SESSION_COOKIE, sessionCookieOptions } from './auth.plugin.js'
+import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECONDS } from './device-cookie.js'
 
 /** `POST /api/auth/login`: public. Register outside the authenticated scope. */
 export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/api/auth/login', {
     schema: {
-      description: 'Logs in. Sets the HttpOnly session cookie `cws_session` (its value also works as `Authorization: Bearer`). Failures are throttled per account and per IP (429 with Retry-After).',
+      description: 'Logs in. Sets the HttpOnly session cookie `cws_session` (its value also works as `Authorization: Bearer`). Also sets `cws_device`, which marks this browser as one that logged in before. Failures lock out only the same account from the same source (IP, or device; 429 with Retry-After); elsewhere they only slow the answer.',
       body: LoginBody,
       response: { 200: LoginResponse, ...errors(400, 401, 403, 415, 429) },
     },
     config: { public: true },
   }, async (req, reply) => {
-    const { user, session, token } = await app.auth.login({
+    const { user, session, token, device } = await app.auth.login({
       username: req.body.username,
       password: req.body.password,
       ip: req.ip,
       userAgent: req.headers['user-agent'] ?? '',
+      device: req.cookies[DEVICE_COOKIE],
     }).catch((err: unknown) => {
       if (isAppError(err))
         req.log.warn({ username: req.body.username.slice(0, 64), ip: req.ip, code: err.code }, 'login refused')
@@ -29,6 +31,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
     })
     req.log.info({ userId: user.id }, 'logged in')
     reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(app, req, session.expiresAt))
+    reply.setCookie(DEVICE_COOKIE, device, { ...sessionCookieOptions(app, req), path: '/api/auth', maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS })
     return { user: toPublicUser(user) }
   })
 }
