@@ -149,7 +149,7 @@ describe('admin conversations page', () => {
     await vi.waitFor(() => expect(w.find('[data-testid="open-c20"]').exists()).toBe(true))
     expect(document.querySelector('.n-data-table__pagination')).toBeNull() // everything fits on one page now
     w.unmount()
-  })
+  }, 20_000)
 
   it('gives a conversation to another member; the current owner is not offered', async () => {
     api.listConversations.mockResolvedValue(page([conv('c1')]))

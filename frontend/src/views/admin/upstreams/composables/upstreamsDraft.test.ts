@@ -12,6 +12,11 @@ const web: UpstreamSetting = {
   models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o' }],
   credentialSet: true,
   accountIdSet: true,
+  sessionTokenSet: false,
+  proxy: null,
+  pacing: null,
+  accounts: [],
+  capShare: null,
 }
 const api: UpstreamSetting = {
   id: 'api',
@@ -23,6 +28,11 @@ const api: UpstreamSetting = {
   models: [{ key: 'mini', name: 'Mini', slug: 'gpt-4o-mini' }],
   credentialSet: true,
   accountIdSet: false,
+  sessionTokenSet: false,
+  proxy: null,
+  pacing: null,
+  accounts: [],
+  capShare: null,
 }
 const demo: UpstreamSetting = {
   id: 'demo',
@@ -36,6 +46,11 @@ const demo: UpstreamSetting = {
   models: [{ key: 'demo', name: 'Demo', slug: 'demo' }],
   credentialSet: false,
   accountIdSet: false,
+  sessionTokenSet: false,
+  proxy: null,
+  pacing: null,
+  accounts: [],
+  capShare: null,
 }
 const saved = [web, api, demo]
 const keys = (problems: Array<{ field: string, key: string }>) => problems.map(p => `${p.field}:${p.key}`)

@@ -10,7 +10,7 @@ import { i18n } from '../../../../locales'
 import { useAppStore } from '../../../../stores/app'
 import LimitsDrawer from './LimitsDrawer.vue'
 
-const LIMITS: Limits = { enabled: true, validUntil: null, allowedModels: null, maxConversations: -1, totalAsks: -1, modelAsks: { 'gpt-4o': 40 }, maxInFlight: 1, rateWindows: [], timeSlots: [] }
+const LIMITS: Limits = { enabled: true, validUntil: null, allowedModels: null, maxConversations: -1, totalAsks: -1, modelAsks: { 'gpt-4o': 40 }, maxInFlight: 1, rateWindows: [], timeSlots: [], shareWeight: 1 }
 const api = vi.hoisted(() => ({
   getAdminMeta: vi.fn(),
   getLimits: vi.fn(),

@@ -12,6 +12,7 @@ const base: Limits = {
   maxInFlight: 1,
   rateWindows: [{ model: 'gpt-4o', max: 40, windowSeconds: 10_800 }],
   timeSlots: [{ start: '22:00', end: '24:00' }],
+  shareWeight: 1,
 }
 const models = ['gpt-4o', 'mini']
 

@@ -22,6 +22,8 @@ export interface LimitsForm {
   /** "HH:MM"; an end before the start crosses midnight. */
   timeSlots: Array<{ start: string, end: string }>
   maxInFlight: number
+  /** Weight when a capped model's remainder is shared by weight. */
+  shareWeight: number
 }
 
 const UNIT_SECONDS: Record<WindowUnit, number> = { minutes: 60, hours: 3600, days: 86_400 }
@@ -62,6 +64,7 @@ export function toForm(l: Limits, models: string[], defaultsMode = false): Limit
     rateWindows: l.rateWindows.map(w => ({ model: w.model, max: w.max, ...windowFromSeconds(w.windowSeconds) })),
     timeSlots: l.timeSlots.map(s => ({ start: s.start, end: s.end === '24:00' ? '00:00' : s.end })),
     maxInFlight: l.maxInFlight,
+    shareWeight: l.shareWeight ?? 1,
   }
 }
 
@@ -75,12 +78,13 @@ function fieldValue(f: LimitsForm, field: LimitsField): LimitsPatch[LimitsField]
     case 'totalAsks': return f.totalAsksUnlimited ? -1 : f.totalAsks
     case 'modelAsks': return Object.fromEntries(f.modelAsks.map(r => [r.model, r.mode === 'default' ? null : r.mode === 'unlimited' ? -1 : r.count]))
     case 'maxInFlight': return f.maxInFlight
+    case 'shareWeight': return f.shareWeight
     case 'rateWindows': return f.rateWindows.map(w => ({ model: w.model, max: w.max, windowSeconds: windowSeconds(w.amount, w.unit) }))
     case 'timeSlots': return f.timeSlots.map(s => ({ ...s }))
   }
 }
 
-export const LIMITS_FIELDS: LimitsField[] = ['enabled', 'validUntil', 'allowedModels', 'maxConversations', 'totalAsks', 'modelAsks', 'rateWindows', 'timeSlots', 'maxInFlight']
+export const LIMITS_FIELDS: LimitsField[] = ['enabled', 'validUntil', 'allowedModels', 'maxConversations', 'totalAsks', 'modelAsks', 'rateWindows', 'timeSlots', 'maxInFlight', 'shareWeight']
 
 /**
  * The partial update for a form. With `original`, only what changed is sent (so an edit never
