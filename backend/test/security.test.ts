@@ -72,7 +72,7 @@ describe('baseline protection', () => {
     // light-my-request's Host is localhost:80.
     expect((await login({ origin: 'http://localhost:80' })).json().code).toBe('INVALID_CREDENTIALS')
     expect((await login({ origin: 'http://localhost:5173' })).json().code).toBe('INVALID_CREDENTIALS')
-    expect((await login({ origin: 'https://cws.example', host: 'cws.example' })).json().code).toBe('INVALID_CREDENTIALS')
+    expect((await login({ 'origin': 'https://cws.example', 'host': 'cws.example', 'x-forwarded-proto': 'https' })).json().code).toBe('INVALID_CREDENTIALS')
   })
 
   it('accepts only JSON bodies on mutating API routes (415 otherwise)', async () => {

@@ -119,6 +119,11 @@ export const ConfigSchema = T.Object({
     body_limit: T.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024 }),
     /** Origins allowed to call mutating routes besides our own (e.g. a dev server). */
     allowed_origins: T.Array(T.String(), { default: [] }),
+    /**
+     * The address members open, e.g. https://chat.example.com: when set, mutating API calls must
+     * come from exactly this origin (or one of `allowed_origins`), whatever the Host header says.
+     */
+    public_url: T.Optional(T.String({ minLength: 1, maxLength: 500, pattern: '^https?://[^/?#\\s]+/?$' })),
   }, { additionalProperties: false, default: {} }),
   log: T.Object({
     level: T.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => T.Literal(l)), { default: 'info' }),

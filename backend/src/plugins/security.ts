@@ -11,9 +11,11 @@ import { AppError } from '../lib/errors.js'
  *   images); no plugins, no framing, no foreign form targets. HSTS only on requests that came over
  *   HTTPS.
  * - POST/PUT/PATCH/DELETE under /api: a body must be `application/json` (else 415), and a
- *   cross-origin `Origin` is refused (403 CROSS_ORIGIN) unless it is the same host or listed in
- *   `server.allowed_origins`. SameSite=Strict cookies already stop most cross-site requests; this
- *   closes the rest (and same-site-but-cross-origin ones).
+ *   cross-origin `Origin` is refused (403 CROSS_ORIGIN) unless it is our own origin — scheme, host
+ *   and port all equal — or listed in `server.allowed_origins`. Our own origin is exactly
+ *   `server.public_url`'s when set (a forged Host cannot move it), else the request's own scheme and
+ *   Host. SameSite=Strict cookies already stop most cross-site requests; this closes the rest (and
+ *   same-site-but-cross-origin ones, e.g. another port of the same host).
  * - every /api answer (errors included) is `Cache-Control: no-store`: per user, never cached.
  */
 
@@ -61,9 +63,18 @@ function isApi(url: string): boolean {
   return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')
 }
 
-/** Host without a default port, lower case: `Origin` omits :80/:443, `Host` may carry them. */
-function bareHost(host: string): string {
-  return host.toLowerCase().replace(/:(?:80|443)$/, '')
+/**
+ * The serialized origin (`scheme://host[:port]`, lower case, default port dropped) of a URL, or null
+ * for anything that is not an http(s) URL (`null` from sandboxed frames and file://, garbage).
+ */
+function originOf(url: string): string | null {
+  try {
+    const u = new URL(url)
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null
+  }
+  catch {
+    return null
+  }
 }
 
 /**
@@ -80,24 +91,21 @@ function hasBody(req: FastifyRequest): boolean {
 }
 
 export default fp(async (app) => {
-  const allowed = new Set(app.config.server.allowed_origins.map((o) => {
-    try {
-      return new URL(o).origin
-    }
-    catch {
-      return o
-    }
-  }))
+  const { allowed_origins: listed, public_url: publicUrl } = app.config.server
+  const allowed = new Set(listed.map(o => originOf(o) ?? o))
+  const pinned = publicUrl === undefined ? null : originOf(publicUrl)
+
+  /**
+   * Our own origin: `server.public_url`'s when set; else the request's, from its scheme and Host
+   * (Fastify's `protocol` and `host` follow X-Forwarded-Proto/-Host only with `server.trust_proxy`).
+   */
+  function ownOrigin(req: FastifyRequest): string | null {
+    return pinned ?? originOf(`${req.protocol}://${req.host}`)
+  }
 
   function originAllowed(origin: string, req: FastifyRequest): boolean {
-    let url: URL
-    try {
-      url = new URL(origin)
-    }
-    catch {
-      return false // includes "null" (sandboxed frames, file://)
-    }
-    return bareHost(url.host) === bareHost(req.host) || allowed.has(url.origin)
+    const o = originOf(origin)
+    return o !== null && (o === ownOrigin(req) || allowed.has(o))
   }
 
   app.addHook('onRequest', async (req, reply) => {
@@ -108,7 +116,7 @@ export default fp(async (app) => {
       return
     const origin = req.headers.origin
     if (origin !== undefined && !originAllowed(origin, req)) {
-      req.log.warn({ origin, host: req.host }, 'cross-origin request refused; if this is our own site behind a proxy, have the proxy keep the Host header (or send X-Forwarded-Host with server.trust_proxy), or add the origin to server.allowed_origins')
+      req.log.warn({ origin, expected: ownOrigin(req) }, 'cross-origin request refused; if this is our own site, set server.public_url to the address members open (or, behind a proxy, send X-Forwarded-Host/-Proto with server.trust_proxy), or add the origin to server.allowed_origins')
       throw new AppError('CROSS_ORIGIN', 'Requests from another site are not accepted.')
     }
     if (hasBody(req) && !JSON_TYPE.test(req.headers['content-type'] ?? ''))
