@@ -132,6 +132,8 @@ export default fp(async (app) => {
     onError: err => app.log.error({ err }, 'could not store the failed-login counts'),
   })
   throttle.load(await failures.loadSince(app.now().getTime() - windowMs), app.now().getTime())
+  // The last counts reach the database before it closes (db's onClose runs after ours).
+  app.addHook('onClose', () => throttle.saved())
   const liveStreams = new LiveStreams()
   const sessions = createSessionService({
     repo: createSessionsRepository(app.db),
