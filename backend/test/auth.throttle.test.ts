@@ -171,3 +171,25 @@ describe('failed-login counts survive a restart', () => {
     }
   }, 120_000)
 })
+
+describe('behind a proxy (server.trust_proxy): the source is the client address the proxy forwards', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await buildTestApp({ server: { trust_proxy: true } })
+  })
+  afterAll(() => t.close())
+
+  it('locks the forwarded client, not the proxy everyone comes through', async () => {
+    const via = (client: string, password: string) => t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': client },
+      payload: { username: ADMIN.username, password },
+    })
+    for (let i = 0; i < 5; i++)
+      expect((await via('203.0.113.5', `wrong-${i}`)).statusCode).toBe(401)
+    expect((await via('203.0.113.5', ADMIN.password)).statusCode).toBe(429)
+    expect((await via('203.0.113.6', ADMIN.password)).statusCode).toBe(200)
+  }, 60_000)
+})
