@@ -80,6 +80,7 @@ export class LoginThrottle {
       this.live(row.key, now)
     }
     this.evict()
+    this.flushSoon() // rows over the bound (a smaller maxKeys, a failed save) leave the store too
   }
 
   /** Keys held (each a row of the store). */
