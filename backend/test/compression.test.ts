@@ -41,7 +41,7 @@ describe('compression', () => {
       upstreams: [{ id: 'demo', type: 'demo', speed: 400, first_token_ms: 0, models: [{ key: 'demo', name: 'Demo', slug: 'demo' }] }],
     })
     delete process.env.CWS_WEB_DIR
-    ;[alice] = await members(t.app, ['alice'])
+    alice = (await members(t.app, ['alice']))[0]!
     for (let i = 0; i < 25; i++)
       await createUser(t.app, { username: `member-with-a-long-name-${i}`, nickname: `Someone with a nickname ${i}` })
     const login = await raw(t.base, 'POST', '/api/auth/login', { 'content-type': 'application/json' }, JSON.stringify({ username: 'admin', password: 'test-admin-pass-1' }))
