@@ -8,7 +8,7 @@
  *     steady state: bursts after some more to warm up the JIT); both sides measured in the same run, interleaved,
  *     so the noisy machine affects both alike;
  *   - 1000 concurrent streams held open (every one received text; 0 errors);
- *   - server RSS per open stream.
+ *   - server RSS right after start (idle) and per open stream.
  *
  * Prints one line per figure. Env: BENCH_SINGLE (default 100), BENCH_CONCURRENT (200),
  * BENCH_WARMUP_BURSTS (5 unmeasured bursts after the first), BENCH_BURSTS (5 measured bursts, pooled), BENCH_HOLD (1000), BENCH_CPU_PROF (a directory: profile the server
@@ -137,6 +137,10 @@ async function main(): Promise<void> {
     const server = start(['dist/server.js'], { CWS_CONFIG: path.join(dir, 'config.yaml'), CWS_DATA_DIR: path.join(dir, 'data'), NODE_ENV: 'production' }, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])])
     await waitUp(`${FAKE}/__stats`)
     await waitUp(`${BASE}/api/health`)
+    // Idle memory right after start: health answered, nothing asked yet, 1 s to settle.
+    await new Promise(r => setTimeout(r, 1000))
+    const startRss = rssKb(server.pid!)
+    console.log(`server rss right after start (idle): ${(startRss / 1024).toFixed(0)} MB`)
 
     // Members with room for many asks at once (max in-flight applies per upstream queue).
     const admin = await login('admin', 'bench-admin-pass')

@@ -274,6 +274,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('chat in a real browser', () => {
     await expect.poll(() => lastAnswer(page).getAttribute('data-status'), { timeout: 20_000 }).toBe('done')
     expect(await lastAnswer(page).locator('.katex').count()).toBeGreaterThan(0)
     expect(await page.getByTestId('conversation-list').textContent()).toContain('今天')
+    // The code's languages load on first use; the answer repaints highlighted when they arrive.
+    await lastAnswer(page).locator('.md-code .hljs-keyword').first().waitFor()
     await page.locator('.md-code').first().scrollIntoViewIfNeeded()
     await screenshot(page, 'chat-answer-dark-zh-CN')
     expect(errors).toEqual([])

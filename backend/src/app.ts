@@ -28,6 +28,7 @@ import upstreamsAdminRoutes from './modules/upstreams/upstreams.routes.js'
 import adminUserRoutes from './modules/users/admin-users.routes.js'
 import meRoutes from './modules/users/me.routes.js'
 import usersPlugin from './modules/users/users.plugin.js'
+import compressionPlugin from './plugins/compression.js'
 import dbPlugin from './plugins/db.js'
 import errorsPlugin from './plugins/errors.js'
 import routePolicy from './plugins/route-policy.js'
@@ -79,6 +80,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(routePolicy)
   await app.register(errorsPlugin)
   await app.register(securityPlugin)
+  await app.register(compressionPlugin)
 
   // Infrastructure
   await app.register(dbPlugin, { dataDir: opts.dataDir })

@@ -14,7 +14,8 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>ChatGPT Web Share
 
 /**
  * Serves the SPA with history fallback: unknown non-/api paths get index.html (no-store); unknown
- * /api paths get a JSON 404. Hashed assets are cached for a year.
+ * /api paths get a JSON 404. Hashed assets are cached for a year and sent precompressed (brotli or
+ * gzip, made at build time) when the client accepts it.
  */
 export default fp(async (app, opts: { webDir: string }) => {
   const index = path.join(opts.webDir, 'index.html')
@@ -25,7 +26,12 @@ export default fp(async (app, opts: { webDir: string }) => {
       wildcard: false,
       cacheControl: false,
       index: false,
+      // The build writes .br and .gz beside each text asset (frontend/vite.config.ts): sent as they
+      // are to a client that accepts them, with Vary: Accept-Encoding.
+      preCompressed: true,
       setHeaders(res, file) {
+        // The same URL answers br, gzip or plain by the request's Accept-Encoding.
+        res.setHeader('Vary', 'Accept-Encoding')
         if (file.includes(`${path.sep}assets${path.sep}`))
           res.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
         else

@@ -1,10 +1,15 @@
 // @vitest-environment jsdom
 import { mount } from '@vue/test-utils'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { nextTick } from 'vue'
 import { i18n } from '../../locales'
+import { assetsSettled } from './assets'
 import MarkdownContent from './MarkdownContent.vue'
 import * as render from './render'
+import { loadMarkdownRenderer } from './renderer'
+
+// The renderer loads on first use (lazy-assets.test.ts shows that); here it is there from the start.
+beforeAll(() => loadMarkdownRenderer())
 
 let frames: FrameRequestCallback[] = []
 beforeEach(() => {
@@ -23,10 +28,13 @@ function runFrame(): void {
 }
 
 describe('markdownContent', () => {
-  it('renders finished content at once, with math and code', () => {
+  it('renders finished content at once, with math and code once KaTeX and the language have loaded', async () => {
     const w = mount(MarkdownContent, { props: { content: '# Hi\n\n$x^2$\n\n```js\nlet a = 1\n```' }, global: { plugins: [i18n] } })
     expect(w.find('h1').text()).toBe('Hi')
+    await assetsSettled()
+    await nextTick()
     expect(w.find('.katex').exists()).toBe(true)
+    expect(w.find('.hljs-keyword').text()).toBe('let')
     expect(w.find('.md-code-lang').text()).toBe('javascript')
     expect(w.find('.md-cursor').exists()).toBe(false)
   })

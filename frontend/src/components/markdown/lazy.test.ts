@@ -1,10 +1,14 @@
 // @vitest-environment jsdom
 import { mount } from '@vue/test-utils'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h, nextTick, ref } from 'vue'
 import { i18n } from '../../locales'
 import { createLazyRenderer, estimateHeight, provideLazyRender } from './lazy'
 import MarkdownContent from './MarkdownContent.vue'
+import { loadMarkdownRenderer } from './renderer'
+
+// The renderer loads on first use (lazy-assets.test.ts shows that); here it is there from the start.
+beforeAll(() => loadMarkdownRenderer())
 
 type Callback = (entries: Partial<IntersectionObserverEntry>[]) => void
 let observers: { cb: Callback, targets: Set<Element> }[] = []

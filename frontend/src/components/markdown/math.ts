@@ -1,5 +1,6 @@
+import type Katex from 'katex'
 import type MarkdownIt from 'markdown-it'
-import katex from 'katex'
+import { loadAsset, markMissing } from './assets'
 
 // @types/markdown-it resolves to its CJS or ESM flavour depending on the tool; derive what we need.
 type Md = InstanceType<typeof MarkdownIt>
@@ -15,7 +16,21 @@ type StateInline = Parameters<InlineRule>[0]
  *
  * Dollar rules follow Pandoc so prices stay prices: the opening `$` must not be followed by a space,
  * the closing `$` must not be preceded by a space nor followed by a digit (`$5 and $6` is text).
+ *
+ * KaTeX (its code, its CSS and fonts) loads the first time a formula is rendered; until then the
+ * formula shows as its TeX source (`.math-pending`) and the render is marked incomplete
+ * (`assets.ts`), so MarkdownContent renders it again once KaTeX is there.
  */
+
+let katex: typeof Katex | null = null
+
+/** Loads KaTeX and its stylesheet (once). */
+export function loadKatex(): Promise<void> {
+  return loadAsset('katex', async () => {
+    const [mod] = await Promise.all([import('katex'), import('katex/dist/katex.min.css')])
+    katex = mod.default
+  })
+}
 
 const texCache = new Map<string, string>()
 const TEX_CACHE_LIMIT = 1000
@@ -27,13 +42,24 @@ export function renderTex(tex: string, displayMode: boolean): string {
   if (hit !== undefined)
     return hit
   const html = renderTexUncached(tex, displayMode)
+  if (html === null)
+    return `<span class="math-pending">${escapeTex(tex)}</span>`
   texCache.set(key, html)
   if (texCache.size > TEX_CACHE_LIMIT)
     texCache.delete(texCache.keys().next().value!)
   return html
 }
 
-function renderTexUncached(tex: string, displayMode: boolean): string {
+function escapeTex(tex: string): string {
+  return tex.replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+}
+
+function renderTexUncached(tex: string, displayMode: boolean): string | null {
+  if (!katex) {
+    markMissing()
+    void loadKatex()
+    return null
+  }
   try {
     return katex.renderToString(tex, {
       displayMode,
@@ -46,8 +72,7 @@ function renderTexUncached(tex: string, displayMode: boolean): string {
     })
   }
   catch {
-    const escaped = tex.replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
-    return `<code class="math-error">${escaped}</code>`
+    return `<code class="math-error">${escapeTex(tex)}</code>`
   }
 }
 

@@ -1,6 +1,11 @@
 // @vitest-environment jsdom
-import { describe, expect, it } from 'vitest'
-import { renderMarkdown, renderMarkdownUncached, sanitizeHtml } from './render'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadKatex } from './math'
+import { renderMarkdown, renderMarkdownComplete, renderMarkdownUncached, sanitizeHtml } from './render'
+
+// KaTeX loads on first use (lazy-assets.test.ts shows that); here it is there from the start, so the
+// sanitization corpus goes through KaTeX's real output.
+beforeAll(() => loadKatex())
 
 function dom(html: string): HTMLElement {
   const div = document.createElement('div')
@@ -114,49 +119,49 @@ describe('math', () => {
     ['\\[\\sum_{i=1}^n i\\]', true],
     ['$$\n\\frac{a}{b}\n$$', true],
     ['\\[\n\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}\n\\]', true],
-  ])('renders %s with KaTeX', (src, display) => {
-    const root = dom(renderMarkdown(src))
+  ])('renders %s with KaTeX', async (src, display) => {
+    const root = dom(await renderMarkdownComplete(src))
     expect(root.querySelector('.katex')).not.toBeNull()
     expect(root.querySelector('.katex-display') !== null).toBe(display)
     expect(root.querySelector('annotation')?.textContent?.trim()).toBeTruthy()
   })
 
-  it('inline math inside a sentence keeps the sentence', () => {
-    const root = dom(renderMarkdown('The area is $\\pi r^2$ for a circle.'))
+  it('inline math inside a sentence keeps the sentence', async () => {
+    const root = dom(await renderMarkdownComplete('The area is $\\pi r^2$ for a circle.'))
     expect(root.querySelectorAll('.katex')).toHaveLength(1)
     expect(root.textContent).toContain('for a circle.')
   })
 
-  it('prices are not math', () => {
-    const root = dom(renderMarkdown('It costs $5 and $6 on Tuesday, or US$10.'))
+  it('prices are not math', async () => {
+    const root = dom(await renderMarkdownComplete('It costs $5 and $6 on Tuesday, or US$10.'))
     expect(root.querySelector('.katex')).toBeNull()
     expect(root.textContent?.trim()).toBe('It costs $5 and $6 on Tuesday, or US$10.')
   })
 
-  it('a price followed by math-looking text is not math', () => {
-    expect(dom(renderMarkdown('Between $20 and $30.')).querySelector('.katex')).toBeNull()
-    expect(dom(renderMarkdown('Pay $ 5 now $')).querySelector('.katex')).toBeNull()
+  it('a price followed by math-looking text is not math', async () => {
+    expect(dom(await renderMarkdownComplete('Between $20 and $30.')).querySelector('.katex')).toBeNull()
+    expect(dom(await renderMarkdownComplete('Pay $ 5 now $')).querySelector('.katex')).toBeNull()
   })
 
-  it('escaped dollars stay literal', () => {
-    const root = dom(renderMarkdown('\\$x\\$'))
+  it('escaped dollars stay literal', async () => {
+    const root = dom(await renderMarkdownComplete('\\$x\\$'))
     expect(root.querySelector('.katex')).toBeNull()
     expect(root.textContent?.trim()).toBe('$x$')
   })
 
-  it('dollars inside code are code', () => {
-    const root = dom(renderMarkdown('Run `echo $HOME $PATH` and\n\n```sh\necho "$a" "$b"\n```'))
+  it('dollars inside code are code', async () => {
+    const root = dom(await renderMarkdownComplete('Run `echo $HOME $PATH` and\n\n```sh\necho "$a" "$b"\n```'))
     expect(root.querySelector('.katex')).toBeNull()
     expect(root.querySelector('code')?.textContent).toBe('echo $HOME $PATH')
   })
 
-  it('math inside a list item', () => {
-    const root = dom(renderMarkdown('- first $x_1$\n- second\n\n  $$\n  y = 2\n  $$\n'))
+  it('math inside a list item', async () => {
+    const root = dom(await renderMarkdownComplete('- first $x_1$\n- second\n\n  $$\n  y = 2\n  $$\n'))
     expect(root.querySelectorAll('li .katex')).toHaveLength(2)
   })
 
-  it('invalid TeX shows an error in place instead of throwing', () => {
-    const root = dom(renderMarkdown('$\\frac{a$'))
+  it('invalid TeX shows an error in place instead of throwing', async () => {
+    const root = dom(await renderMarkdownComplete('$\\frac{a$'))
     expect(root.textContent).toContain('\\frac{a')
   })
 
@@ -167,8 +172,8 @@ describe('math', () => {
 })
 
 describe('code', () => {
-  it('highlights with a language label and a copy button', () => {
-    const root = dom(renderMarkdown('```python\ndef f(x):\n    return x * 2\n```'))
+  it('highlights with a language label and a copy button', async () => {
+    const root = dom(await renderMarkdownComplete('```python\ndef f(x):\n    return x * 2\n```'))
     const block = root.querySelector('.md-code')!
     expect(block.querySelector('.md-code-lang')?.textContent).toBe('python')
     expect(block.querySelector('button[data-copy-code]')).not.toBeNull()
@@ -176,15 +181,15 @@ describe('code', () => {
     expect(block.querySelector('code')?.textContent).toBe('def f(x):\n    return x * 2\n')
   })
 
-  it('aliases are normalised (ts → typescript) and unknown languages still render', () => {
-    expect(dom(renderMarkdown('```ts\nconst a = 1\n```')).querySelector('.md-code-lang')?.textContent).toBe('typescript')
-    const unknown = dom(renderMarkdown('```klingon\nQapla\'\n```'))
+  it('aliases are normalised (ts → typescript) and unknown languages still render', async () => {
+    expect(dom(await renderMarkdownComplete('```ts\nconst a = 1\n```')).querySelector('.md-code-lang')?.textContent).toBe('typescript')
+    const unknown = dom(await renderMarkdownComplete('```klingon\nQapla\'\n```'))
     expect(unknown.querySelector('.md-code-lang')?.textContent).toBe('klingon')
     expect(unknown.querySelector('code')?.textContent).toBe('Qapla\'\n')
   })
 
-  it('a fence without a language is labelled text and escaped', () => {
-    const root = dom(renderMarkdown('```\n<b>not bold</b>\n```'))
+  it('a fence without a language is labelled text and escaped', async () => {
+    const root = dom(await renderMarkdownComplete('```\n<b>not bold</b>\n```'))
     expect(root.querySelector('.md-code-lang')?.textContent).toBe('text')
     expect(root.querySelector('b')).toBeNull()
     expect(root.querySelector('code')?.textContent).toBe('<b>not bold</b>\n')

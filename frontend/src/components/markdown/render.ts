@@ -1,13 +1,18 @@
 import type { Config } from 'dompurify'
 import DOMPurify from 'dompurify'
-import hljs from 'highlight.js/lib/common'
 import MarkdownIt from 'markdown-it'
+import { assetsSettled, trackMissing } from './assets'
+import { highlightAs } from './highlight'
 import { mathPlugin } from './math'
 
 /**
  * Model output → safe HTML. markdown-it runs with `html: false` (raw HTML the model writes is shown
  * as text, like ChatGPT does), math through KaTeX, code through highlight.js, and the final HTML goes
  * through DOMPurify anyway (defence in depth: KaTeX output, links, images).
+ *
+ * highlight.js languages and KaTeX load the first time an answer needs them (`highlight.ts`,
+ * `math.ts`): until then code shows as plain text and a formula as its TeX, and such a render is not
+ * memoised, so the next one (MarkdownContent repaints when they arrive) is complete.
  */
 
 const LANGUAGE_LABELS: Record<string, string> = {
@@ -42,13 +47,7 @@ export function fenceLanguage(info: string): string {
 export function highlightCode(code: string, lang: string): string {
   const name = LANGUAGE_LABELS[lang] ?? lang
   const hlName = name === 'vue' ? 'xml' : name
-  if (hlName && hljs.getLanguage(hlName)) {
-    try {
-      return hljs.highlight(code, { language: hlName, ignoreIllegals: true }).value
-    }
-    catch {}
-  }
-  return escapeHtml(code)
+  return (hlName ? highlightAs(code, hlName) : null) ?? escapeHtml(code)
 }
 
 const COPY_ICON = '<svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="9" width="13" height="13" rx="2"></rect><path d="M5 15H4a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2h9a2 2 0 0 1 2 2v1"></path></svg>'
@@ -137,11 +136,24 @@ export function renderMarkdown(src: string): string {
     cache.set(src, hit)
     return hit
   }
-  const html = renderMarkdownUncached(src)
+  const { value: html, complete } = trackMissing(() => renderMarkdownUncached(src))
+  if (!complete)
+    return html
   cache.set(src, html)
   if (cache.size > CACHE_LIMIT)
     cache.delete(cache.keys().next().value!)
   return html
+}
+
+/** Markdown → sanitised HTML once every language and KaTeX it needs have loaded (exports). */
+export async function renderMarkdownComplete(src: string): Promise<string> {
+  // A load that failed is tried again by the next render; after three tries the plain stand-in stays.
+  for (let attempt = 0; ; attempt++) {
+    const { value: html, complete } = trackMissing(() => renderMarkdown(src))
+    if (complete || attempt === 3)
+      return html
+    await assetsSettled()
+  }
 }
 
 /** Plain text shown as a paragraph-preserving block (user messages, "raw" toggle). */

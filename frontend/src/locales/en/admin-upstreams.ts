@@ -1,4 +1,4 @@
-const adminUpstreams = {
+export default {
   sourceConfig: 'From the config file',
   sourceConfigHint: 'These upstreams come from the config file (or the environment). Saving here replaces them with this list, kept across restarts, until you revert.',
   sourceDashboard: 'Saved from the dashboard',
@@ -106,5 +106,3 @@ const adminUpstreams = {
     keyTwice: '“{key}” is listed twice',
   },
 }
-
-export default adminUpstreams

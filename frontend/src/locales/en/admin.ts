@@ -1,6 +1,6 @@
 import adminUpstreams from './admin-upstreams'
 
-const admin = {
+export default {
   pageTitle: 'Admin dashboard',
   title: 'Admin dashboard',
   refresh: 'Refresh',
@@ -236,5 +236,3 @@ const admin = {
   },
   upstreams: adminUpstreams,
 }
-
-export default admin

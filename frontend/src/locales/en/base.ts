@@ -1,4 +1,4 @@
-const base = {
+export default {
   app: {
     name: 'ChatGPT Web Share',
     tagline: 'One ChatGPT, shared with your people',
@@ -63,5 +63,3 @@ const base = {
     noAccount: 'No account? Ask your administrator to create one for you.',
   },
 }
-
-export default base

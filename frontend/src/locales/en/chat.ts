@@ -1,4 +1,4 @@
-const chat = {
+export default {
   pageTitle: 'Chat',
   emptyTitle: 'Start a conversation',
   emptyHint: 'Ask anything: explain a concept, draft an email, review some code.',
@@ -106,5 +106,3 @@ const chat = {
     unavailable: 'Status unavailable',
   },
 }
-
-export default chat

@@ -1,4 +1,4 @@
-const errors = {
+export default {
   UNKNOWN: 'Something went wrong ({code}). Try again; if it keeps happening, tell your administrator.',
   NETWORK_ERROR: 'Cannot reach the server. Check your connection and try again.',
   STREAM_INTERRUPTED: 'The answer was cut off. Check your connection; the partial reply is kept.',
@@ -44,5 +44,3 @@ const errors = {
   SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Try again in a moment.',
   INTERNAL: 'Something went wrong on the server. Try again; if it keeps happening, tell your administrator.',
 }
-
-export default errors

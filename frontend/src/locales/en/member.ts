@@ -1,4 +1,4 @@
-const member = {
+export default {
   errorPage: {
     forbiddenTitle: 'Admins only',
     forbiddenHint: 'This page is for administrators. If you need access, ask your administrator.',
@@ -55,5 +55,3 @@ const member = {
     passwordChanged: 'Password changed. Your other sessions were signed out.',
   },
 }
-
-export default member

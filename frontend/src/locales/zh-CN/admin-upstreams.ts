@@ -1,6 +1,6 @@
 import type en from '../en/admin-upstreams'
 
-const adminUpstreams: typeof en = {
+export default {
   sourceConfig: '来自配置文件',
   sourceConfigHint: '这些上游来自配置文件（或环境变量）。在此保存后将以此列表替代它们，重启后仍然有效，直到恢复为配置文件。',
   sourceDashboard: '已在管理后台保存',
@@ -107,6 +107,4 @@ const adminUpstreams: typeof en = {
     keyTaken: '“{key}”已是 {upstream} 的模型',
     keyTwice: '“{key}”出现了两次',
   },
-}
-
-export default adminUpstreams
+} satisfies typeof en

@@ -1,7 +1,7 @@
 import type en from '../en/admin'
 import adminUpstreams from './admin-upstreams'
 
-const admin: typeof en = {
+export default {
   pageTitle: '管理后台',
   title: '管理后台',
   refresh: '刷新',
@@ -236,6 +236,4 @@ const admin: typeof en = {
     count: '{n} 行（保留最新的 {max} 行） | 1 行 | {n} 行（保留最新的 {max} 行）',
   },
   upstreams: adminUpstreams,
-}
-
-export default admin
+} satisfies typeof en

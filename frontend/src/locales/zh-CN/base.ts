@@ -1,6 +1,6 @@
 import type en from '../en/base'
 
-const base: typeof en = {
+export default {
   app: {
     name: 'ChatGPT Web Share',
     tagline: '一个 ChatGPT，与身边的人共享',
@@ -63,6 +63,4 @@ const base: typeof en = {
     throttledOver: '现在可以重试了。',
     noAccount: '没有账号？请联系管理员为你创建。',
   },
-}
-
-export default base
+} satisfies typeof en

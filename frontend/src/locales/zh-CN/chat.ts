@@ -1,6 +1,6 @@
 import type en from '../en/chat'
 
-const chat: typeof en = {
+export default {
   pageTitle: '对话',
   emptyTitle: '开始一段对话',
   emptyHint: '随便问：解释一个概念、起草一封邮件、检查一段代码。',
@@ -107,6 +107,4 @@ const chat: typeof en = {
     activeValue: '当前 {m5} · 1 小时 {h1} · 今日 {d1}',
     unavailable: '无法获取状态',
   },
-}
-
-export default chat
+} satisfies typeof en

@@ -1,6 +1,6 @@
 import type en from '../en/errors'
 
-const errors: typeof en = {
+export default {
   UNKNOWN: '出错了（{code}）。请重试；如果一直出现，请告知管理员。',
   NETWORK_ERROR: '无法连接到服务器。请检查网络后重试。',
   STREAM_INTERRUPTED: '回答被中断。请检查网络；已收到的部分会被保留。',
@@ -45,6 +45,4 @@ const errors: typeof en = {
   UPSTREAM_UNAVAILABLE: '当前无法连接 ChatGPT，请稍后再试。',
   SERVICE_UNAVAILABLE: '服务暂时不可用，请稍后再试。',
   INTERNAL: '服务器出错了。请重试；如果一直出现，请告知管理员。',
-}
-
-export default errors
+} satisfies typeof en

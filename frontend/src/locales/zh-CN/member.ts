@@ -1,6 +1,6 @@
 import type en from '../en/member'
 
-const member: typeof en = {
+export default {
   errorPage: {
     forbiddenTitle: '仅限管理员',
     forbiddenHint: '此页面仅供管理员使用。如需访问，请联系管理员。',
@@ -56,6 +56,4 @@ const member: typeof en = {
     changePassword: '修改密码',
     passwordChanged: '密码已修改，其他会话已退出登录。',
   },
-}
-
-export default member
+} satisfies typeof en

@@ -48,8 +48,8 @@ describe('markdown export', () => {
 })
 
 describe('pdf document', () => {
-  it('renders answers as light-theme Markdown with math and highlighted code, questions as text', () => {
-    const el = buildPdfDocument(conv, labels, 'en')
+  it('renders answers as light-theme Markdown with math and highlighted code, questions as text', async () => {
+    const el = await buildPdfDocument(conv, labels, 'en')
     expect(el.querySelector('h1')?.textContent).toBe('Euler & friends')
     expect(el.querySelectorAll('.cws-pdf-turn')).toHaveLength(4)
     const answer = el.querySelector('.cws-pdf-assistant .md-body')!
@@ -61,8 +61,8 @@ describe('pdf document', () => {
     expect(el.querySelector('.cws-pdf-status')?.textContent).toBe('(stopped)')
   })
 
-  it('escapes the title', () => {
-    const el = buildPdfDocument({ ...conv, title: '<img src=x onerror=alert(1)>' }, labels)
+  it('escapes the title', async () => {
+    const el = await buildPdfDocument({ ...conv, title: '<img src=x onerror=alert(1)>' }, labels)
     expect(el.querySelector('img')).toBeNull()
   })
 })

@@ -1,5 +1,5 @@
 import type { ExportConversation, ExportLabels } from './types'
-import { renderMarkdown } from '../../components/markdown/render'
+import { renderMarkdownComplete } from '../../components/markdown/render'
 import { formatExportDate, safeFileName } from './types'
 import 'katex/dist/katex.min.css'
 import '../../components/markdown/markdown.css'
@@ -11,9 +11,10 @@ function escapeHtml(s: string): string {
 
 /**
  * Builds the printable page: light theme whatever the app's theme, highlighted code, KaTeX math,
- * no buttons. Message HTML comes from the same sanitising renderer as the chat (memoised).
+ * no buttons. Message HTML comes from the same sanitising renderer as the chat (memoised), once the
+ * code languages and KaTeX it needs have loaded.
  */
-export function buildPdfDocument(conv: ExportConversation, labels: ExportLabels, locale = 'en'): HTMLElement {
+export async function buildPdfDocument(conv: ExportConversation, labels: ExportLabels, locale = 'en'): Promise<HTMLElement> {
   const root = document.createElement('div')
   root.className = 'cws-pdf'
   const title = conv.title.trim() || labels.untitled
@@ -26,7 +27,7 @@ export function buildPdfDocument(conv: ExportConversation, labels: ExportLabels,
     const status = turn.status ? labels.status?.[turn.status] : undefined
     const body = turn.role === 'user'
       ? `<div class="cws-pdf-user-text">${escapeHtml(turn.content)}</div>`
-      : `<div class="md-body md-light">${renderMarkdown(turn.content)}</div>`
+      : `<div class="md-body md-light">${await renderMarkdownComplete(turn.content)}</div>`
     parts.push(`<section class="cws-pdf-turn cws-pdf-${turn.role}"><div class="cws-pdf-role">${escapeHtml(who)}${status ? ` <span class="cws-pdf-status">${escapeHtml(status)}</span>` : ''}</div>${body}</section>`)
   }
   parts.push(`<footer class="cws-pdf-footer">${escapeHtml(labels.exportedFrom)}</footer>`)
@@ -37,7 +38,7 @@ export function buildPdfDocument(conv: ExportConversation, labels: ExportLabels,
 /** Renders the conversation to a PDF with html2pdf.js (loaded on first use) and downloads it. */
 export async function exportConversationPdf(conv: ExportConversation, labels: ExportLabels, locale = 'en'): Promise<void> {
   const { default: html2pdf } = await import('html2pdf.js')
-  const page = buildPdfDocument(conv, labels, locale)
+  const page = await buildPdfDocument(conv, labels, locale)
   // Off-screen host so fonts and styles apply while html2pdf clones it.
   const host = document.createElement('div')
   host.className = 'cws-pdf-host'
