@@ -1,5 +1,6 @@
 import type { UpstreamSettingsService } from './upstream-settings.js'
 import fp from 'fastify-plugin'
+import { refusePrivateUpstreams } from '../upstreams/egress-guard.js'
 import { createSettingsRepository } from './settings.repository.js'
 import { createUpstreamSettings } from './upstream-settings.js'
 
@@ -17,6 +18,7 @@ export default fp(async (app) => {
     upstreams: app.upstreams,
     config: app.config,
     logger: app.log.child({ module: 'settings' }),
+    refusePrivate: app.config.network.allow_private_upstreams ? undefined : refusePrivateUpstreams,
   })
   await settings.load()
   app.decorate('upstreamSettings', settings)

@@ -30,6 +30,8 @@ export interface UpstreamSettingsDeps {
   upstreams: Pick<Upstreams, 'reload' | 'list'>
   config: Config
   logger: { info: (obj: object, msg?: string) => void, error: (obj: object, msg?: string) => void }
+  /** Refuses a list that reaches private addresses (modules/upstreams/egress-guard.ts); unset when allowed. */
+  refusePrivate?: (list: UpstreamConfig[]) => Promise<void>
 }
 
 /** Validates a list in config form exactly as the config file is validated. */
@@ -49,9 +51,9 @@ export function createUpstreamSettings(deps: UpstreamSettingsDeps) {
   let source: UpstreamSettings['source'] = 'config'
   let updatedAt: Date | null = null
 
-  function apply(list: UpstreamConfig[]): void {
+  function apply(list: UpstreamConfig[], from: 'config' | 'dashboard' = 'dashboard'): void {
     const effective = withUpstreamDefaults(list)
-    upstreams.reload(effective)
+    upstreams.reload(effective, { source: from })
   }
 
   function current(): UpstreamSettings {
@@ -96,6 +98,7 @@ export function createUpstreamSettings(deps: UpstreamSettingsDeps) {
       }
       if (problems.length)
         throw new AppError('VALIDATION_FAILED', problems.join('; '), { details: problems })
+      await deps.refusePrivate?.(list)
       updatedAt = await repo.write(UPSTREAMS_SETTING_KEY, list)
       source = 'dashboard'
       apply(list)
@@ -108,7 +111,7 @@ export function createUpstreamSettings(deps: UpstreamSettingsDeps) {
       await repo.remove(UPSTREAMS_SETTING_KEY)
       source = 'config'
       updatedAt = null
-      apply(config.upstreams)
+      apply(config.upstreams, 'config')
       deps.logger.info({}, 'upstreams reverted to the config file')
       return current()
     },
