@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   }
   const { config, dataDir, source } = loaded
   const ring = new LogRing()
-  const logger = createLogger({ level: config.log.level, dataDir, file: config.log.file, ring })
+  const logger = createLogger({ level: config.log.level, dataDir, file: config.log.file, maxFileBytes: config.log.max_file_mb * 1024 * 1024, maxFiles: config.log.max_files, ring })
   logger.info({ config: source.found ? source.path : '(none, using defaults)', dataDir }, 'starting ChatGPT Web Share')
 
   const app = await buildApp({ config, dataDir, logger, logRing: ring })
