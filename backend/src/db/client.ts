@@ -1,4 +1,5 @@
 import type { SqliteAdapterHandle } from './sql.js'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import Database from 'better-sqlite3'
@@ -9,6 +10,19 @@ export type Db = PrismaClient
 
 export function dbFile(dataDir: string): string {
   return path.join(dataDir, 'cws.db')
+}
+
+/** What the database takes on disk: cws.db plus its WAL (the -shm index is a few KB), in bytes. */
+export function dbBytes(dataDir: string): number {
+  const file = dbFile(dataDir)
+  return [file, `${file}-wal`].reduce((sum, f) => {
+    try {
+      return sum + statSync(f).size
+    }
+    catch {
+      return sum
+    }
+  }, 0)
 }
 
 /** The adapter factory, remembering the adapter Prisma connects through (for `sqlOf`). */
