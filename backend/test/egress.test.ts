@@ -73,6 +73,18 @@ describe('egress guard of dashboard upstreams', () => {
     expect((await api(t.base, admin, 'GET', '/api/admin/settings/upstreams')).json.source).toBe('config')
   })
 
+  it('refuses at save time an outbound proxy on this machine, without repeating its password', async () => {
+    t = await boot(false)
+    const admin = await loginAs(t.app, ADMIN.username, ADMIN.password)
+    const res = await api(t.base, admin, 'PUT', '/api/admin/settings/upstreams', {
+      upstreams: [{ id: 'dash', type: 'openai', baseUrl: 'http://93.184.216.34/v1', proxy: 'http://user:proxy-pass-0451@127.0.0.1:3128', credential: fake.apiKey, models: [model] }],
+    })
+    expect(res.status).toBe(400)
+    expect(res.json.code).toBe('UPSTREAM_ADDRESS_PRIVATE')
+    expect(res.json.message).toContain('its proxy host')
+    expect(JSON.stringify(res.json)).not.toContain('proxy-pass-0451')
+  })
+
   it('checks again at connect time: a saved list on 127.0.0.1 fails with a clear UPSTREAM error and never reaches it once private addresses are no longer allowed', async () => {
     // Saved while the operator allowed private upstreams: it answers.
     t = await boot(true)
