@@ -193,6 +193,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
     await light.page.getByTestId('stat-upstreams').getByText('Healthy').waitFor()
     await light.page.getByTestId('asks-chart').locator('rect[fill]').first().waitFor()
     await light.page.getByTestId('top-members').getByText(NEW_MEMBER.username, { exact: true }).waitFor()
+    // The database's size on disk and how long the ask log is kept (issue #15 §4, "Retention").
+    await expect.poll(() => light.page.getByTestId('stat-db').textContent()).toMatch(/Database\s*[\d.]+\s*(kB|MB)\s*Ask log kept 365 days/)
     await screenshot(light.page, 'admin-overview-light-en')
     await light.page.goto('/admin/asks')
     await light.page.getByText('Hello').or(light.page.getByText(NEW_MEMBER.username)).first().waitFor()
@@ -204,6 +206,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin dashboard in a real browser', () => {
     await dark.page.goto('/admin')
     await dark.page.getByText('各模型提问数').waitFor()
     await dark.page.getByTestId('asks-chart').locator('rect[fill]').first().waitFor()
+    await dark.page.getByTestId('stat-db').getByText('提问记录保留 365 天').waitFor()
     await screenshot(dark.page, 'admin-overview-dark-zh-CN')
     await dark.page.goto('/admin/users')
     await dark.page.getByTestId(`limits-${NEW_MEMBER.username}`).click()

@@ -67,7 +67,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin upstreams in a real browser', () => {
   }
 
   beforeAll(async () => {
-    server = await startServer()
+    // The dashboard saves upstreams on 127.0.0.1 here: allowed by the operator (backend/test/egress.test.ts).
+    server = await startServer({ CWS_NETWORK__ALLOW_PRIVATE_UPSTREAMS: 'true' })
     browser = await launchBrowser()
     await createUser(server.url, MEMBER)
   })

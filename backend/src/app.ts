@@ -7,6 +7,7 @@ import pino from 'pino'
 import { LogRing } from './lib/logger.js'
 import { OneLineRequestLog } from './lib/request-log.js'
 import askLogRoutes from './modules/asklog/asklog.routes.js'
+import askRetentionPlugin from './modules/asklog/retention.plugin.js'
 import asksPlugin from './modules/asks/asks.plugin.js'
 import authPlugin from './modules/auth/auth.plugin.js'
 import { loginRoutes, sessionRoutes } from './modules/auth/auth.routes.js'
@@ -95,6 +96,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(asksPlugin)
   // The upstreams saved from the dashboard, if any, replace the configured ones before anyone asks.
   await app.register(settingsPlugin)
+  // The ask log's retention (logs.ask_retention_days): at start, then daily.
+  await app.register(askRetentionPlugin)
 
   // Routes. Public ones first; everything else inside the authenticated scope (plugins/auth.ts).
   await app.register(healthRoutes)

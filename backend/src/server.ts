@@ -1,6 +1,7 @@
 import process from 'node:process'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config/load.js'
+import { listeningBanner } from './lib/banner.js'
 import { createLogger, LogRing } from './lib/logger.js'
 
 /** Starts the server: load config, build the app, listen, close gracefully on SIGTERM/SIGINT. */
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   }
   const { config, dataDir, source } = loaded
   const ring = new LogRing()
-  const logger = createLogger({ level: config.log.level, dataDir, file: config.log.file, ring })
+  const logger = createLogger({ level: config.log.level, dataDir, file: config.log.file, maxFileBytes: config.log.max_file_mb * 1024 * 1024, maxFiles: config.log.max_files, ring })
   logger.info({ config: source.found ? source.path : '(none, using defaults)', dataDir }, 'starting ChatGPT Web Share')
 
   const app = await buildApp({ config, dataDir, logger, logRing: ring })
@@ -47,6 +48,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'))
 
   await app.listen({ host: config.server.host, port: config.server.port })
+  const address = app.server.address()
+  const banner = listeningBanner(config.server.host, typeof address === 'object' && address ? address.port : config.server.port)
+  // Plainly on stdout, like the first admin's password, and in the log.
+  process.stdout.write(`ChatGPT Web Share ${banner}\n`)
+  logger.info({ host: config.server.host, port: config.server.port }, banner)
 }
 
 main().catch((err) => {

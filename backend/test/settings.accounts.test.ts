@@ -49,7 +49,8 @@ describe('the accounts editor', () => {
     fake.accepted.add(KEY_A)
     fake.accepted.add(KEY_B)
     dataDir = tempDataDir()
-    t = await startApp({ upstreams: [{ id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, concurrency: 1, models, accounts: [{ id: 'a', api_key: KEY_A }] }] }, { dataDir })
+    // The fakes and proxies are on 127.0.0.1: allowed by the operator (egress.test.ts).
+    t = await startApp({ network: { allow_private_upstreams: true }, upstreams: [{ id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, concurrency: 1, models, accounts: [{ id: 'a', api_key: KEY_A }] }] }, { dataDir })
     admin = await loginAs(t.app, ADMIN.username, ADMIN.password)
     ;[alice] = await members(t.app, ['alice']) as [TestSession]
   })
@@ -180,7 +181,7 @@ describe('the accounts editor and the logs', () => {
       },
     })
     const dataDir = tempDataDir()
-    const config = parseConfig({ log: { level: 'trace', file: false }, admin: { username: ADMIN.username, password: ADMIN.password } })
+    const config = parseConfig({ network: { allow_private_upstreams: true }, log: { level: 'trace', file: false }, admin: { username: ADMIN.username, password: ADMIN.password } })
     const app = await buildApp({ config, dataDir, logger: createLogger({ level: 'trace', dataDir, file: false, ring, destination: sink }), logRing: ring })
     try {
       await app.ready()

@@ -24,7 +24,9 @@ describe('upstream settings', () => {
     { id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, api_key: fake.apiKey, concurrency: 1, models: [{ key: 'gpt', name: 'GPT', slug: 'gpt-4o-mini' }] },
     { id: 'web', type: 'chatgpt-web', base_url: fake.chatgptBaseUrl, access_token: fake.accessToken, models: [{ key: 'web', name: 'Web', slug: 'gpt-4o' }] },
   ]
-  const boot = () => startApp({ upstreams: configured() }, { dataDir })
+  // The fakes are on 127.0.0.1: dashboard upstreams may reach them only with the operator's consent (egress.test.ts).
+  const network = { allow_private_upstreams: true }
+  const boot = () => startApp({ network, upstreams: configured() }, { dataDir })
   /** The configured list as the dashboard sends it back (no credentials: kept). */
   const asInput = () => [
     { id: 'api', type: 'openai', baseUrl: fake.openaiBaseUrl, concurrency: 1, models: [{ key: 'gpt', name: 'GPT', slug: 'gpt-4o-mini' }] },
@@ -131,7 +133,7 @@ describe('upstream settings', () => {
 
   it('keeps what the dashboard does not edit (accounts, proxy, pacing) when an upstream is saved', async () => {
     await t.close()
-    t = await startApp({ upstreams: [{ ...configured()[0], api_key: undefined, accounts: [{ id: 'k1', api_key: fake.apiKey }], pacing: { min_gap_seconds: 0 } }, configured()[1]] }, { dataDir })
+    t = await startApp({ network, upstreams: [{ ...configured()[0], api_key: undefined, accounts: [{ id: 'k1', api_key: fake.apiKey }], pacing: { min_gap_seconds: 0 } }, configured()[1]] }, { dataDir })
     admin = await loginAs(t.app, ADMIN.username, ADMIN.password)
     const [api0, web0] = asInput()
     const saved = await put([{ ...api0, concurrency: 2 }, web0])
@@ -210,7 +212,7 @@ describe('upstream settings and the logs', () => {
       },
     })
     const dataDir = tempDataDir()
-    const config = parseConfig({ log: { level: 'trace', file: false }, admin: { username: ADMIN.username, password: ADMIN.password } })
+    const config = parseConfig({ network: { allow_private_upstreams: true }, log: { level: 'trace', file: false }, admin: { username: ADMIN.username, password: ADMIN.password } })
     const secret = 'sk-never-in-a-log-0123456789'
     let app = await buildApp({ config, dataDir, logger: createLogger({ level: 'trace', dataDir, file: false, ring, destination: sink }), logRing: ring })
     try {

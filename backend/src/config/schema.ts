@@ -129,6 +129,18 @@ export const ConfigSchema = T.Object({
     level: T.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => T.Literal(l)), { default: 'info' }),
     /** Also write JSON logs to <data dir>/logs/cws.log. */
     file: T.Boolean({ default: true }),
+    /** cws.log is rotated (cws.1.log, cws.2.log, …) when it reaches this many MB. */
+    max_file_mb: T.Integer({ minimum: 1, maximum: 10_000, default: 20 }),
+    /** Rotated log files kept besides cws.log; older ones are deleted. */
+    max_files: T.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+  }, { additionalProperties: false, default: {} }),
+  logs: T.Object({
+    /** Ended asks older than this many days are pruned from the ask log (daily and at start); 0 = keep forever. */
+    ask_retention_days: T.Integer({ minimum: 0, maximum: 36_500, default: 365 }),
+  }, { additionalProperties: false, default: {} }),
+  network: T.Object({
+    /** Let upstreams saved from the dashboard reach loopback, link-local and private addresses. */
+    allow_private_upstreams: T.Boolean({ default: false }),
   }, { additionalProperties: false, default: {} }),
   auth: T.Object({
     /** HS256 secret; generated once into the data dir when absent. */

@@ -70,6 +70,10 @@ export const StatsTotals = T.Object({
   messages: T.Integer(),
   /** Asks since local midnight in the configured zone. */
   asksToday: T.Integer(),
+  /** The database on disk: cws.db plus its WAL, in bytes. */
+  dbBytes: T.Integer(),
+  /** Ended asks are kept this many days in the ask log (`logs.ask_retention_days`); 0 = forever. */
+  askRetentionDays: T.Integer(),
 })
 export type StatsTotals = Static<typeof StatsTotals>
 

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
+import { ensurePrivateDir, ensurePrivateFile } from '../lib/private-files.js'
 
 /** The committed migrations, beside the compiled or source tree: backend/prisma/migrations. */
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations')
@@ -15,7 +16,11 @@ export interface MigrationResult { applied: string[], total: number }
  * after it was applied stops the start-up: that is a packaging mistake, not something to guess about.
  */
 export function migrate(dbFile: string, dir = MIGRATIONS_DIR): MigrationResult {
-  mkdirSync(path.dirname(dbFile), { recursive: true })
+  // The data dir 0700, the database and its -wal/-shm 0600 (lib/private-files.ts).
+  ensurePrivateDir(path.dirname(dbFile))
+  ensurePrivateFile(dbFile, { create: true })
+  for (const suffix of ['-wal', '-shm'])
+    ensurePrivateFile(`${dbFile}${suffix}`)
   const db = new Database(dbFile, { timeout: 10_000 })
   try {
     db.pragma('journal_mode = WAL')

@@ -1,9 +1,10 @@
 import type { DestinationStream, LoggerOptions } from 'pino'
-import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import process from 'node:process'
 import pino from 'pino'
+import { rotatingLogFile } from './log-file.js'
+import { ensurePrivateDir } from './private-files.js'
 
 /** Paths whose values never reach a log line. */
 export const REDACT_PATHS = [
@@ -47,9 +48,19 @@ export class LogRing implements DestinationStream {
   }
 }
 
-export interface LoggerSetup { level: string, dataDir: string, file: boolean, pretty?: boolean, ring: LogRing, destination?: DestinationStream }
+export interface LoggerSetup {
+  level: string
+  dataDir: string
+  file: boolean
+  /** cws.log is rotated at this size, keeping this many older files (log-file.ts); 20 MB × 5 by default. */
+  maxFileBytes?: number
+  maxFiles?: number
+  pretty?: boolean
+  ring: LogRing
+  destination?: DestinationStream
+}
 
-/** JSON logs to stdout (pretty on a TTY), to `<dataDir>/logs/cws.log`, and to the ring. */
+/** JSON logs to stdout (pretty on a TTY), to `<dataDir>/logs/cws.log` (size-bounded, 0600), and to the ring. */
 export function createLogger(s: LoggerSetup): pino.Logger {
   const opts: LoggerOptions = {
     level: s.level,
@@ -68,9 +79,9 @@ export function createLogger(s: LoggerSetup): pino.Logger {
     streams.push({ level: 'trace', stream: pino.destination({ fd: 1, sync: false }) })
   }
   if (s.file) {
-    const dir = path.join(s.dataDir, 'logs')
-    mkdirSync(dir, { recursive: true })
-    streams.push({ level: 'trace', stream: pino.destination({ dest: path.join(dir, 'cws.log'), mkdir: true, sync: false }) })
+    ensurePrivateDir(s.dataDir)
+    const file = path.join(s.dataDir, 'logs', 'cws.log')
+    streams.push({ level: 'trace', stream: rotatingLogFile(file, { maxBytes: s.maxFileBytes ?? 20 * 1024 * 1024, maxFiles: s.maxFiles ?? 5 }) })
   }
   return pino(opts, pino.multistream(streams))
 }

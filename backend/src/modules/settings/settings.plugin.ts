@@ -1,5 +1,8 @@
 import type { UpstreamSettingsService } from './upstream-settings.js'
 import fp from 'fastify-plugin'
+import { compactDb } from '../../db/client.js'
+import { droppedCredential } from '../upstreams/credentials.js'
+import { refusePrivateUpstreams } from '../upstreams/egress-guard.js'
 import { createSettingsRepository } from './settings.repository.js'
 import { createUpstreamSettings } from './upstream-settings.js'
 
@@ -17,6 +20,12 @@ export default fp(async (app) => {
     upstreams: app.upstreams,
     config: app.config,
     logger: app.log.child({ module: 'settings' }),
+    refusePrivate: app.config.network.allow_private_upstreams ? undefined : refusePrivateUpstreams,
+    // A replaced or reverted credential must not linger in free pages or the WAL (issue #15 §4).
+    afterWrite: async (before, after) => {
+      if (droppedCredential(before, after))
+        await compactDb(app.db)
+    },
   })
   await settings.load()
   app.decorate('upstreamSettings', settings)

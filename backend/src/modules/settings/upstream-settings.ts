@@ -30,6 +30,10 @@ export interface UpstreamSettingsDeps {
   upstreams: Pick<Upstreams, 'reload' | 'list'>
   config: Config
   logger: { info: (obj: object, msg?: string) => void, error: (obj: object, msg?: string) => void }
+  /** Refuses a list that reaches private addresses (modules/upstreams/egress-guard.ts); unset when allowed. */
+  refusePrivate?: (list: UpstreamConfig[]) => Promise<void>
+  /** After a write replaced the list in effect: the DB is compacted when a credential was dropped (db/client.ts `compactDb`). */
+  afterWrite?: (before: UpstreamConfig[], after: UpstreamConfig[]) => Promise<void>
 }
 
 /** Validates a list in config form exactly as the config file is validated. */
@@ -49,9 +53,9 @@ export function createUpstreamSettings(deps: UpstreamSettingsDeps) {
   let source: UpstreamSettings['source'] = 'config'
   let updatedAt: Date | null = null
 
-  function apply(list: UpstreamConfig[]): void {
+  function apply(list: UpstreamConfig[], from: 'config' | 'dashboard' = 'dashboard'): void {
     const effective = withUpstreamDefaults(list)
-    upstreams.reload(effective)
+    upstreams.reload(effective, { source: from })
   }
 
   function current(): UpstreamSettings {
@@ -96,19 +100,23 @@ export function createUpstreamSettings(deps: UpstreamSettingsDeps) {
       }
       if (problems.length)
         throw new AppError('VALIDATION_FAILED', problems.join('; '), { details: problems })
+      await deps.refusePrivate?.(list)
       updatedAt = await repo.write(UPSTREAMS_SETTING_KEY, list)
       source = 'dashboard'
       apply(list)
+      await deps.afterWrite?.([...inEffect.values()], list)
       deps.logger.info({ upstreams: list.map(u => u.id) }, 'upstreams saved from the admin dashboard and applied')
       return current()
     },
 
     /** Back to the config file / environment. */
     async revert(): Promise<UpstreamSettings> {
+      const before = upstreams.list()
       await repo.remove(UPSTREAMS_SETTING_KEY)
       source = 'config'
       updatedAt = null
-      apply(config.upstreams)
+      apply(config.upstreams, 'config')
+      await deps.afterWrite?.(before, config.upstreams)
       deps.logger.info({}, 'upstreams reverted to the config file')
       return current()
     },

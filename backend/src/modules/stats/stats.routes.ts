@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors } from '../../contracts/common.js'
 import { AdminMeta, MemberSummaryList, MemberSummaryQuery, StatsQuery, StatsResponse } from '../../contracts/stats.js'
+import { dbBytes } from '../../db/client.js'
 import { createStatsService } from './stats.service.js'
 
 /** `/api/admin/stats*`: register inside the admin scope, after the quotas plugin. */
@@ -11,11 +12,13 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     timezone: app.config.limits.timezone,
     models: () => app.upstreams.models(),
     limits: app.limits,
+    dbBytes: () => dbBytes(app.dataDir),
+    askRetentionDays: app.config.logs.ask_retention_days,
   })
 
   app.get('/api/admin/stats', {
     schema: {
-      description: 'Asks bucketed by hour or day in the configured `limits.timezone` (per model), aggregated per model and per member (outcomes, average queue wait and time to first token, characters and tokens out), plus totals: users, active users in 1 and 7 days, conversations, messages, asks today.',
+      description: 'Asks bucketed by hour or day in the configured `limits.timezone` (per model), aggregated per model and per member (outcomes, average queue wait and time to first token, characters and tokens out), plus totals: users, active users in 1 and 7 days, conversations, messages, asks today, the database size and the ask log retention.',
       querystring: StatsQuery,
       response: { 200: StatsResponse, ...errors(400, 401, 403) },
     },

@@ -12,6 +12,9 @@ export interface StatsDeps {
   timezone: string
   models: () => ModelEntry[]
   limits: Pick<LimitsService, 'load' | 'modelAsksOf'>
+  /** cws.db plus its WAL, in bytes (db/client.ts `dbBytes`). */
+  dbBytes: () => number
+  askRetentionDays: number
 }
 
 const HOUR = 3_600_000
@@ -55,7 +58,7 @@ export function createStatsService(deps: StatsDeps) {
       db.message.count(),
       db.ask.count({ where: { createdAt: { gte: todayStart } } }),
     ])
-    return { users, enabledUsers, active1d, active7d, conversations, messages, asksToday }
+    return { users, enabledUsers, active1d, active7d, conversations, messages, asksToday, dbBytes: deps.dbBytes(), askRetentionDays: deps.askRetentionDays }
   }
 
   async function stats(q: StatsQuery): Promise<StatsResponse> {

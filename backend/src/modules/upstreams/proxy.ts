@@ -18,7 +18,8 @@ import type { buildConnector, Dispatcher } from 'undici'
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { socksConnector } from 'fetch-socks'
-import { Agent, Pool, ProxyAgent } from 'undici'
+import { Agent, buildConnector as makeConnector, Pool, ProxyAgent } from 'undici'
+import { checkHost, guardConnector, resolvePublic } from './egress-guard.js'
 
 const DEFAULT_PORTS = { 'http:': 80, 'https:': 443, 'socks5:': 1080, 'socks5h:': 1080 } as const
 type ProxyScheme = keyof typeof DEFAULT_PORTS
@@ -96,8 +97,26 @@ export interface ProxyTimeouts {
   idle_timeout_seconds?: number
 }
 
+/**
+ * An account's dispatcher: through its proxy when it has one; with `guarded` (an upstream saved from
+ * the dashboard, unless `network.allow_private_upstreams`) every connection passes the SSRF guard
+ * (egress-guard.ts). Undefined: the provider's own direct pool (providers/shared/http.ts).
+ */
+export function accountDispatcher(proxyUrl: string | undefined, u: ProxyTimeouts, guarded: boolean): Dispatcher | undefined {
+  if (proxyUrl)
+    return dispatcherFor(proxyUrl, u, { guarded })
+  if (!guarded)
+    return undefined
+  const connectMs = (u.timeout_seconds ?? 30) * 1000
+  return new Agent({
+    connect: guardConnector(makeConnector({ timeout: connectMs })),
+    headersTimeout: connectMs,
+    bodyTimeout: (u.idle_timeout_seconds ?? 120) * 1000,
+  })
+}
+
 /** The dispatcher that sends an upstream account's requests through `proxyUrl`. */
-export function dispatcherFor(proxyUrl: string, u: ProxyTimeouts = {}): Dispatcher {
+export function dispatcherFor(proxyUrl: string, u: ProxyTimeouts = {}, opts: { guarded?: boolean } = {}): Dispatcher {
   let target: ProxyTarget
   try {
     target = parseProxyUrl(proxyUrl)
@@ -109,13 +128,14 @@ export function dispatcherFor(proxyUrl: string, u: ProxyTimeouts = {}): Dispatch
     connectMs: (u.timeout_seconds ?? 30) * 1000,
     headersMs: (u.timeout_seconds ?? 30) * 1000,
     bodyMs: (u.idle_timeout_seconds ?? 120) * 1000,
+    guarded: !!opts.guarded,
   }
   return target.scheme === 'http:' || target.scheme === 'https:'
     ? httpProxy(target, timeouts)
     : socksProxy(target, timeouts)
 }
 
-interface Timeouts { connectMs: number, headersMs: number, bodyMs: number }
+interface Timeouts { connectMs: number, headersMs: number, bodyMs: number, guarded: boolean }
 
 function httpProxy(p: ProxyTarget, t: Timeouts): Dispatcher {
   const token = p.username !== undefined || p.password !== undefined
@@ -140,9 +160,14 @@ function httpProxy(p: ProxyTarget, t: Timeouts): Dispatcher {
  * only says "Proxy response (407) !== 200").
  */
 function tunnelPool(origin: URL, opts: object, p: ProxyTarget, t: Timeouts): Dispatcher {
-  const pool = new Pool(origin, { ...opts, headersTimeout: t.headersMs })
+  const base = opts as { connect?: buildConnector.connector }
+  // Guarded: the proxy's own address is checked as it connects, the upstream's host before the CONNECT.
+  const guardedConnect = t.guarded && typeof base.connect === 'function' ? { connect: guardConnector(base.connect) } : {}
+  const pool = new Pool(origin, { ...opts, ...guardedConnect, headersTimeout: t.headersMs })
   const connect = pool.connect.bind(pool) as (o: Dispatcher.ConnectOptions) => Promise<Dispatcher.ConnectData>
   const tunnel = async (o: Dispatcher.ConnectOptions): Promise<Dispatcher.ConnectData> => {
+    if (t.guarded)
+      await checkHost(o.path.replace(/:\d+$/, ''))
     const data = await connect(o)
     if (data.statusCode === 200)
       return data
@@ -180,6 +205,16 @@ function socksProxy(p: ProxyTarget, t: Timeouts): Dispatcher {
   }
   const connect: buildConnector.connector = (opts, callback) => {
     const name = opts.hostname.replace(/^\[(.*)\]$/, '$1')
+    if (t.guarded) {
+      // The proxy's address and the upstream's (resolved here for socks5, as far as it resolves for socks5h).
+      resolvePublic(p.hostname)
+        .then(() => p.scheme === 'socks5h:' ? checkHost(name).then(() => name) : resolvePublic(name).then(([a]) => a!))
+        .then(
+          address => through({ ...opts, hostname: address, servername: opts.servername ?? (isIP(name) ? undefined : name) }, callback),
+          (err: Error) => callback(err, null),
+        )
+      return
+    }
     if (p.scheme === 'socks5h:' || isIP(name)) {
       through(opts, callback)
       return

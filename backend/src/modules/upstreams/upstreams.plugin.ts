@@ -2,7 +2,7 @@ import type { Upstreams } from './upstreams.service.js'
 import fp from 'fastify-plugin'
 import { effectiveUpstreams } from '../../config/load.js'
 import { AccountAlerts } from './alerts.js'
-import { dispatcherFor } from './proxy.js'
+import { accountDispatcher } from './proxy.js'
 import { createUpstreamsRepository } from './upstreams.repository.js'
 import { createUpstreams } from './upstreams.service.js'
 
@@ -26,7 +26,8 @@ export default fp(async (app) => {
     now: () => app.now(),
     maxDepth: () => cfg.queue_max_depth,
     maxWaitSeconds: () => cfg.queue_max_wait_seconds,
-    dispatcherFor,
+    dispatcherFor: accountDispatcher,
+    guardDashboard: !app.config.network.allow_private_upstreams,
   })
   // What the accounts' caps counted before a restart still counts.
   for (const pool of upstreams.pools()) {

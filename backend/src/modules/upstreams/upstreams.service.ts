@@ -40,8 +40,13 @@ export interface UpstreamsDeps {
   now: () => Date
   maxDepth: () => number
   maxWaitSeconds: () => number
-  /** An outbound proxy's dispatcher for a proxy URL (modules/upstreams/proxy.ts). */
-  dispatcherFor?: (proxyUrl: string, u: UpstreamConfig) => Dispatcher
+  /**
+   * An account's dispatcher (modules/upstreams/proxy.ts `accountDispatcher`): through its proxy, and
+   * `guarded` by the SSRF guard for upstreams saved from the dashboard; undefined = a direct pool.
+   */
+  dispatcherFor?: (proxyUrl: string | undefined, u: UpstreamConfig, guarded: boolean) => Dispatcher | undefined
+  /** Upstreams saved from the dashboard may not reach private addresses (`network.allow_private_upstreams` false). */
+  guardDashboard?: boolean
   /** Refreshed access tokens kept across restarts (upstreams.repository.ts). */
   tokens?: { stored: (key: string) => StoredTokens | undefined, save: (key: string, t: StoredTokens) => Promise<void> }
   /** Told when an account was built anew (its state is fresh). */
@@ -57,11 +62,13 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
   /** Accounts by `upstream/account` with the fingerprint of what built them. */
   let built = new Map<string, { account: Account, fingerprint: string }>()
   const nowMs = (): number => deps.now().getTime()
+  /** Whether the upstreams in effect are guarded (saved from the dashboard; egress-guard.ts). */
+  let guarded = false
 
   function buildAccount(u: UpstreamConfig, a: ResolvedAccount): Account {
     const view = upstreamForAccount(u, a)
     const state = new UpstreamState(deps.now)
-    const dispatcher = a.proxy && deps.dispatcherFor ? deps.dispatcherFor(a.proxy, u) : undefined
+    const dispatcher = deps.dispatcherFor?.(a.proxy, u, guarded)
     const key = `${u.id}/${a.id}`
     const keeper = u.type === 'chatgpt-web'
       ? new TokenKeeper({
@@ -84,10 +91,11 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
     return account
   }
 
-  function build(next: UpstreamConfig[]): void {
+  function build(next: UpstreamConfig[], from: { source?: 'config' | 'dashboard' } = {}): void {
+    guarded = from.source === 'dashboard' && !!deps.guardDashboard
     const keep = new Map<string, { account: Account, fingerprint: string }>()
     for (const u of next) {
-      const shared = JSON.stringify({ ...u, accounts: undefined, models: undefined })
+      const shared = JSON.stringify({ ...u, accounts: undefined, models: undefined, guarded })
       const accounts = accountsOf(u).map((a) => {
         const key = `${u.id}/${a.id}`
         const fingerprint = `${shared}|${JSON.stringify(a)}`
@@ -153,7 +161,10 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
       const pool = pools.get(upstreamId)
       return (pool?.account(accountId) ?? pool?.accounts[0])?.provider
     },
-    /** Replaces the upstream set (settings hot reload). Accounts whose config is unchanged are kept, with their state. */
+    /**
+     * Replaces the upstream set (settings hot reload). Accounts whose config is unchanged are kept,
+     * with their state. `source: 'dashboard'` puts them behind the SSRF guard (egress-guard.ts).
+     */
     reload: build,
     /** Releases every provider's connections. */
     close: async (): Promise<void> => {

@@ -6,6 +6,7 @@ export default {
   SESSION_ENDED: 'You were signed out. Sign in again to see the rest of this answer; it goes on meanwhile.',
   BAD_REQUEST: 'The request was not understood. Reload the page and try again.',
   VALIDATION_FAILED: 'Some fields are invalid. Check what you entered and try again.',
+  UPSTREAM_ADDRESS_PRIVATE: 'That address is on this machine or a private network, which upstreams saved here may not reach. Use a public address, or — if this is your own reverse proxy — set network.allow_private_upstreams: true in config.yaml and restart.',
   UNSUPPORTED_MEDIA_TYPE: 'The request was sent in a format the server does not accept. Reload the page and try again.',
   PAYLOAD_TOO_LARGE: 'That is too much data to send at once. Shorten it and try again.',
   UNAUTHORIZED: 'You are not signed in. Sign in and try again.',

@@ -8,6 +8,7 @@ export default {
   SESSION_ENDED: '你已退出登录。重新登录即可查看这条回答的其余部分；回答仍在继续生成。',
   BAD_REQUEST: '请求无法识别。请刷新页面后重试。',
   VALIDATION_FAILED: '部分内容填写有误，请检查后重试。',
+  UPSTREAM_ADDRESS_PRIVATE: '该地址位于本机或内网，在此保存的上游不允许访问。请使用公网地址；如果这是你自己的反向代理，请在 config.yaml 中设置 network.allow_private_upstreams: true 并重启。',
   UNSUPPORTED_MEDIA_TYPE: '请求格式不被服务器接受。请刷新页面后重试。',
   PAYLOAD_TOO_LARGE: '一次发送的内容过多，请精简后重试。',
   UNAUTHORIZED: '你尚未登录。请登录后重试。',

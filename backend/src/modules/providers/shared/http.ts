@@ -186,6 +186,13 @@ export class UpstreamClient {
         this.opts.logger?.warn({ upstream: id }, reason)
         return new ProviderError('UPSTREAM_UNAVAILABLE', `upstream ${id}: ${reason}`)
       }
+      case 'ERR_EGRESS_REFUSED': {
+        // The SSRF guard of a dashboard-saved upstream (modules/upstreams/egress-guard.ts); its message names the address only.
+        const reason = (err as Error).message
+        this.opts.state.markUnhealthy(reason)
+        this.opts.logger?.warn({ upstream: id }, reason)
+        return new ProviderError('UPSTREAM_UNAVAILABLE', `upstream ${id}: ${reason}`)
+      }
       default:
         // Logged (code only, no body) so that such failures can be told apart: e.g. a kept-alive
         // connection the upstream had just closed (UND_ERR_SOCKET) vs. a reset mid-answer.

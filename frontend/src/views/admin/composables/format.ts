@@ -42,5 +42,19 @@ export function formatNumber(n: number | null | undefined, locale: string): stri
   return new Intl.NumberFormat(locale, { notation: n >= 100_000 ? 'compact' : 'standard', maximumFractionDigits: 1 }).format(n)
 }
 
+/** Bytes as "812 kB", "12.3 MB", "1.2 GB" (decimal units, as disks and file managers count). */
+export function formatBytes(n: number | null | undefined, locale: string): string {
+  if (n === null || n === undefined)
+    return '—'
+  const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const
+  let i = 0
+  let v = n
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000
+    i++
+  }
+  return new Intl.NumberFormat(locale, { style: 'unit', unit: units[i], unitDisplay: 'short', maximumFractionDigits: v < 10 && i > 0 ? 1 : 0 }).format(v)
+}
+
 /** Palette for per-model series, readable on light and dark backgrounds. */
 export const SERIES_COLORS = ['#10a37f', '#6366f1', '#f59e0b', '#ec4899', '#0ea5e9', '#84cc16', '#a855f7', '#ef4444', '#14b8a6', '#f97316']
