@@ -1,3 +1,4 @@
+import adminAccounts from './admin-accounts'
 import adminUpstreams from './admin-upstreams'
 
 const admin = {
@@ -146,6 +147,8 @@ const admin = {
     remove: 'Remove',
     maxInFlight: 'Asks at once',
     maxInFlightHint: 'Further asks wait in the queue behind their own.',
+    shareWeight: 'Share weight',
+    shareWeightHint: 'Used when a capped model is shared by weight: a member with weight 2 gets twice the part of one with 1 (1-100).',
     apply: 'Apply to members',
     applied: 'Limits applied to 1 member | Limits applied to {n} members',
     pickFields: 'Tick at least one limit',
@@ -235,6 +238,7 @@ const admin = {
     count: '{n} lines (the newest {max} are kept) | 1 line | {n} lines (the newest {max} are kept)',
   },
   upstreams: adminUpstreams,
+  accounts: adminAccounts,
 }
 
 export default admin

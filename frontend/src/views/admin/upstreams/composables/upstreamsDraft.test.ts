@@ -13,9 +13,9 @@ const web: UpstreamSetting = {
   credentialSet: true,
   accountIdSet: true,
   sessionTokenSet: false,
+  accounts: [],
   proxy: null,
   pacing: null,
-  accounts: [],
   capShare: null,
 }
 const api: UpstreamSetting = {
@@ -29,9 +29,9 @@ const api: UpstreamSetting = {
   credentialSet: true,
   accountIdSet: false,
   sessionTokenSet: false,
+  accounts: [],
   proxy: null,
   pacing: null,
-  accounts: [],
   capShare: null,
 }
 const demo: UpstreamSetting = {
@@ -47,9 +47,9 @@ const demo: UpstreamSetting = {
   credentialSet: false,
   accountIdSet: false,
   sessionTokenSet: false,
+  accounts: [],
   proxy: null,
   pacing: null,
-  accounts: [],
   capShare: null,
 }
 const saved = [web, api, demo]
@@ -65,6 +65,9 @@ describe('upstreams draft', () => {
       timeoutSeconds: 30,
       idleTimeoutSeconds: 120,
       models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o' }],
+      accounts: [],
+      pacing: null,
+      capShare: null,
     })
     expect(toInput(fromSetting(demo))).toEqual({ id: 'demo', type: 'demo', concurrency: 2, timeoutSeconds: 30, idleTimeoutSeconds: 120, speed: 400, firstTokenMs: 400, models: [{ key: 'demo', name: 'Demo', slug: 'demo' }] })
   })

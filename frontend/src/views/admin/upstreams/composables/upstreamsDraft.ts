@@ -1,5 +1,7 @@
 import type { UpstreamSetting, UpstreamSettingInput, UpstreamType } from '@cws/backend/contracts'
+import type { DraftPool, PoolProblem } from './accountsDraft'
 import { computed, ref } from 'vue'
+import { clonePool, originMoved, poolFromSetting, poolInput, validatePool } from './accountsDraft'
 
 /**
  * The upstreams page edits a draft of the whole list; "Save and apply" sends it in one PUT.
@@ -7,7 +9,8 @@ import { computed, ref } from 'vue'
  * holder, so the rules are unit-tested without a browser.
  */
 
-export interface ModelRow { key: string, name: string, slug: string }
+/** `fallback`: another model key offered when this one cannot answer now; '' none. */
+export interface ModelRow { key: string, name: string, slug: string, fallback?: string }
 
 export interface DraftUpstream {
   /** Local identity (for lists and editing): the id may change. */
@@ -30,6 +33,8 @@ export interface DraftUpstream {
   accountId: string
   /** ChatGPT web: remove the saved account id. */
   removeAccountId: boolean
+  /** Accounts, proxy, pacing, cap sharing (accountsDraft.ts). */
+  pool: DraftPool
 }
 
 export const UPSTREAM_TYPES: UpstreamType[] = ['chatgpt-web', 'openai', 'demo']
@@ -68,10 +73,11 @@ export function fromSetting(s: UpstreamSetting): DraftUpstream {
     idleTimeoutSeconds: s.idleTimeoutSeconds,
     speed: s.speed ?? 400,
     firstTokenMs: s.firstTokenMs ?? 400,
-    models: s.models.map(m => ({ ...m })),
+    models: s.models.map(m => ({ key: m.key, name: m.name, slug: m.slug, fallback: m.fallback ?? '' })),
     credential: '',
     accountId: '',
     removeAccountId: false,
+    pool: poolFromSetting(s),
   }
 }
 
@@ -86,15 +92,16 @@ export function blankUpstream(type: UpstreamType = 'chatgpt-web'): DraftUpstream
     idleTimeoutSeconds: 120,
     speed: 400,
     firstTokenMs: 400,
-    models: [{ key: '', name: '', slug: '' }],
+    models: [{ key: '', name: '', slug: '', fallback: '' }],
     credential: '',
     accountId: '',
     removeAccountId: false,
+    pool: poolFromSetting(undefined),
   }
 }
 
 export function cloneDraft(d: DraftUpstream): DraftUpstream {
-  return { ...d, models: d.models.map(m => ({ ...m })) }
+  return { ...d, models: d.models.map(m => ({ ...m })), pool: clonePool(d.pool) }
 }
 
 /** A type change in the form: a concurrency still at the old type's default follows the new type. */
@@ -112,7 +119,7 @@ export function toInput(d: DraftUpstream): UpstreamSettingInput {
     concurrency: d.concurrency ?? undefined,
     timeoutSeconds: d.timeoutSeconds ?? undefined,
     idleTimeoutSeconds: d.idleTimeoutSeconds ?? undefined,
-    models: d.models.map(m => ({ key: m.key.trim(), name: m.name.trim(), slug: m.slug.trim() })),
+    models: d.models.map(m => ({ key: m.key.trim(), name: m.name.trim(), slug: m.slug.trim(), ...(m.fallback ? { fallback: m.fallback } : {}) })),
   }
   if (d.type === 'demo') {
     input.speed = d.speed ?? undefined
@@ -123,6 +130,7 @@ export function toInput(d: DraftUpstream): UpstreamSettingInput {
     input.baseUrl = d.baseUrl.trim()
   if (d.credential.trim())
     input.credential = d.credential.trim()
+  Object.assign(input, poolInput(d.pool, d.type))
   if (d.type === 'chatgpt-web') {
     if (d.accountId.trim())
       input.accountId = d.accountId.trim()
@@ -133,20 +141,30 @@ export function toInput(d: DraftUpstream): UpstreamSettingInput {
 }
 
 /** The saved upstream whose credentials a draft upstream keeps when none is typed: same id and same type. */
-function savedTwin(d: DraftUpstream, saved: readonly UpstreamSetting[]): UpstreamSetting | undefined {
+export function savedTwin(d: DraftUpstream, saved: readonly UpstreamSetting[]): UpstreamSetting | undefined {
   const s = saved.find(u => u.id === d.id.trim())
   return s && s.type === d.type ? s : undefined
 }
 
-export type CredentialState = 'none' | 'new' | 'set' | 'missing'
+/** The base URL moved to another origin than the saved upstream's: the server keeps no stored credential. */
+export function movedOrigin(d: DraftUpstream, saved: readonly UpstreamSetting[]): boolean {
+  return originMoved(d, savedTwin(d, saved), DEFAULT_OPENAI_BASE)
+}
 
-/** Demo: none; a typed one: new; else the saved upstream's (same id and type): set; otherwise missing. */
+export type CredentialState = 'none' | 'new' | 'set' | 'missing' | 'pooled'
+
+/**
+ * Demo: none; a typed one: new; with accounts: pooled (the accounts hold the credentials); else the
+ * saved upstream's (same id and type, same origin): set; otherwise missing.
+ */
 export function credentialState(d: DraftUpstream, saved: readonly UpstreamSetting[]): CredentialState {
   if (d.type === 'demo')
     return 'none'
   if (d.credential.trim())
     return 'new'
-  return savedTwin(d, saved)?.credentialSet ? 'set' : 'missing'
+  if (d.pool.accounts.length)
+    return 'pooled'
+  return !movedOrigin(d, saved) && savedTwin(d, saved)?.credentialSet ? 'set' : 'missing'
 }
 
 export type AccountIdState = 'none' | 'new' | 'set' | 'removed'
@@ -156,7 +174,7 @@ export function accountIdState(d: DraftUpstream, saved: readonly UpstreamSetting
     return 'none'
   if (d.accountId.trim())
     return 'new'
-  if (!savedTwin(d, saved)?.accountIdSet)
+  if (movedOrigin(d, saved) || !savedTwin(d, saved)?.accountIdSet)
     return 'none'
   return d.removeAccountId ? 'removed' : 'set'
 }
@@ -167,8 +185,14 @@ export function accountIdState(d: DraftUpstream, saved: readonly UpstreamSetting
  */
 export interface Problem {
   field: string
-  key: 'required' | 'idFormat' | 'tooLong' | 'idTaken' | 'urlFormat' | 'credentialRequired' | 'range' | 'modelsRequired' | 'tooManyModels' | 'keyFormat' | 'keyTaken' | 'keyTwice'
+  /** A key of `admin.upstreams.problems`, or a path under `admin` (`accounts.problems.…`) for the pool's. */
+  key: 'required' | 'idFormat' | 'tooLong' | 'idTaken' | 'urlFormat' | 'credentialRequired' | 'range' | 'modelsRequired' | 'tooManyModels' | 'keyFormat' | 'keyTaken' | 'keyTwice' | PoolProblem['key']
   params?: Record<string, string | number>
+}
+
+/** The i18n key of a problem's message. */
+export function problemKey(p: Problem): string {
+  return p.key.includes('.') ? `admin.${p.key}` : `admin.upstreams.problems.${p.key}`
 }
 
 /** Everything the server would refuse that is cheap to check here; `others` are the rest of the list. */
@@ -193,7 +217,7 @@ export function validateUpstream(d: DraftUpstream, others: readonly DraftUpstrea
     else if (url.length > 2000)
       problems.push({ field: 'baseUrl', key: 'tooLong', params: { max: 2000 } })
     if (credentialState(d, saved) === 'missing')
-      problems.push({ field: 'credential', key: 'credentialRequired' })
+      problems.push({ field: 'credential', key: movedOrigin(d, saved) ? 'accounts.problems.movedCredential' : 'credentialRequired' })
     else if (d.credential.trim().length > 8000)
       problems.push({ field: 'credential', key: 'tooLong', params: { max: 8000 } })
   }
@@ -240,6 +264,12 @@ export function validateUpstream(d: DraftUpstream, others: readonly DraftUpstrea
     else if (slug.length > 120)
       problems.push({ field: `models.${i}.slug`, key: 'tooLong', params: { max: 120 } })
   })
+  const allKeys = new Set([...otherKeys.keys(), ...d.models.map(m => m.key.trim())])
+  d.models.forEach((m, i) => {
+    if (m.fallback && (m.fallback === m.key.trim() || !allKeys.has(m.fallback)))
+      problems.push({ field: `models.${i}.fallback`, key: 'accounts.problems.fallbackSelf' })
+  })
+  problems.push(...validatePool(d.pool, d.type, savedTwin(d, saved), movedOrigin(d, saved)))
   return problems
 }
 
