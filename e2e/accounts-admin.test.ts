@@ -83,7 +83,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('accounts in the admin dashboard', () => {
     expect(await result.textContent()).toMatch(/Reachable in \d+/)
     expect(await result.textContent()).toContain('Plan: plus')
     await badCard.getByTestId('account-test').click()
-    await expect.poll(() => badCard.getByTestId('account-test-result').textContent()).toMatch(/Not reachable/)
+    await expect.poll(() => badCard.getByTestId('account-test-result').textContent()).toMatch(/Test failed/)
 
     // The banner names the refused account and what to do, on every admin page.
     const banner = page.getByTestId('alerts-banner')

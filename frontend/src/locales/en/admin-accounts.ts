@@ -40,7 +40,7 @@ const adminAccounts = {
   test: 'Test connection',
   testing: 'Testing…',
   testOk: 'Reachable in {latency}',
-  testFailed: 'Not reachable ({latency})',
+  testFailed: 'Test failed ({latency})',
   plan: 'Plan: {plan}',
   alerts: {
     title: 'An account needs you | {n} accounts need you',
@@ -84,6 +84,9 @@ const adminAccounts = {
     capsHint: 'The account’s own limit, e.g. 80 asks per 3 hours.',
     capAsks: 'asks',
     capHours: 'per hours',
+    addCap: 'Add a cap',
+    empty: 'Off',
+    inherit: 'The upstream’s',
     pacing: 'Pacing',
     pacingHint: 'Space asks out so the account looks less automated. Empty: off.',
     accountPacingHint: 'Empty: the upstream’s pacing.',

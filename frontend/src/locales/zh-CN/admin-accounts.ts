@@ -41,7 +41,7 @@ const adminAccounts: typeof en = {
   test: '测试连接',
   testing: '测试中…',
   testOk: '可连接，耗时 {latency}',
-  testFailed: '无法连接（{latency}）',
+  testFailed: '测试失败（{latency}）',
   plan: '套餐：{plan}',
   alerts: {
     title: '有账号需要处理 | 有 {n} 个账号需要处理',
@@ -85,6 +85,9 @@ const adminAccounts: typeof en = {
     capsHint: '账号自身的限制，例如每 3 小时 80 次。',
     capAsks: '次',
     capHours: '每（小时）',
+    addCap: '添加额度',
+    empty: '关闭',
+    inherit: '使用上游的',
     pacing: '节奏控制',
     pacingHint: '拉开提问间隔，让账号看起来不像自动化操作。留空：关闭。',
     accountPacingHint: '留空：使用上游的节奏控制。',
