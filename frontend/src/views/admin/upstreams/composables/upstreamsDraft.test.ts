@@ -1,6 +1,7 @@
 import type { UpstreamSetting } from '@cws/backend/contracts'
 import { describe, expect, it } from 'vitest'
-import { accountIdState, blankUpstream, changeType, credentialState, fromSetting, serverProblems, toInput, useUpstreamsDraft, validateList, validateUpstream } from './upstreamsDraft'
+import { accountIdState, blankUpstream, changeType, credentialState, fromSetting, serverProblems, toInput, validateList, validateUpstream } from './upstreamsDraft'
+import { useUpstreamsDraft } from './upstreamsState'
 
 const web: UpstreamSetting = {
   id: 'web',
