@@ -1,4 +1,6 @@
 import type {
+  AccountList,
+  AccountTest,
   AdminConversationDetail,
   AdminConversationList,
   AdminConversationListQuery,
@@ -7,6 +9,7 @@ import type {
   AdminMeta,
   AdminUser,
   AdminUserList,
+  AlertList,
   ApplyLimitsResponse,
   AskLogPage,
   AskLogQuery,
@@ -27,6 +30,23 @@ import type {
 } from '@cws/backend/contracts'
 import { createParser } from 'eventsource-parser'
 import { ApiError, http, networkError, rawRequest } from './http'
+
+// ── Accounts of the upstreams (`/api/admin/upstreams`) ──
+
+/** Every account of every upstream: its state, token expiry, load and caps (never a credential). */
+export function listAccounts(signal?: AbortSignal): Promise<AccountList> {
+  return http.get<AccountList>('/admin/upstreams/accounts', { signal })
+}
+
+/** A cheap real call with the account's credential: reachable or not, latency, plan; the account's state after it. */
+export function testAccount(upstreamId: string, accountId: string): Promise<AccountTest> {
+  return http.post<AccountTest>(`/admin/upstreams/${encodeURIComponent(upstreamId)}/accounts/${encodeURIComponent(accountId)}/test`, {})
+}
+
+/** Changes of the accounts' states, newest first. */
+export function listAlerts(signal?: AbortSignal): Promise<AlertList> {
+  return http.get<AlertList>('/admin/upstreams/alerts', { signal })
+}
 
 // ── Members (`/api/admin/users`) ──
 

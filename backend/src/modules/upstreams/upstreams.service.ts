@@ -93,12 +93,16 @@ export function createUpstreams(initial: UpstreamConfig[], deps: UpstreamsDeps) 
 
   function build(next: UpstreamConfig[], from: { source?: 'config' | 'dashboard' } = {}): void {
     guarded = from.source === 'dashboard' && !!deps.guardDashboard
+    // Key order and undefined keys do not make a config different (the dashboard writes its own order).
+    const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).filter(([, y]) => y !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : x))
     const keep = new Map<string, { account: Account, fingerprint: string }>()
     for (const u of next) {
-      const shared = JSON.stringify({ ...u, accounts: undefined, models: undefined, guarded })
+      const shared = canonical({ ...u, accounts: undefined, models: undefined, guarded })
       const accounts = accountsOf(u).map((a) => {
         const key = `${u.id}/${a.id}`
-        const fingerprint = `${shared}|${JSON.stringify(a)}`
+        const fingerprint = `${shared}|${canonical(a)}`
         const old = built.get(key)
         const entry = old && old.fingerprint === fingerprint ? old : { account: buildAccount(u, a), fingerprint }
         keep.set(key, entry)

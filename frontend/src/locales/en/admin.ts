@@ -1,3 +1,4 @@
+import adminAccounts from './admin-accounts'
 import adminUpstreams from './admin-upstreams'
 
 export default {
@@ -149,6 +150,8 @@ export default {
     remove: 'Remove',
     maxInFlight: 'Asks at once',
     maxInFlightHint: 'Further asks wait in the queue behind their own.',
+    shareWeight: 'Share weight',
+    shareWeightHint: 'Used when a capped model is shared by weight: a member with weight 2 gets twice the part of one with 1 (1-100).',
     apply: 'Apply to members',
     applied: 'Limits applied to 1 member | Limits applied to {n} members',
     pickFields: 'Tick at least one limit',
@@ -238,4 +241,5 @@ export default {
     count: '{n} lines (the newest {max} are kept) | 1 line | {n} lines (the newest {max} are kept)',
   },
   upstreams: adminUpstreams,
+  accounts: adminAccounts,
 }

@@ -1,4 +1,5 @@
 import type en from '../en/admin'
+import adminAccounts from './admin-accounts'
 import adminUpstreams from './admin-upstreams'
 
 export default {
@@ -150,6 +151,8 @@ export default {
     remove: '移除',
     maxInFlight: '同时提问数',
     maxInFlightHint: '超出的提问会在队列中排在自己的提问之后。',
+    shareWeight: '分配权重',
+    shareWeightHint: '按权重共享有额度的模型时使用：权重为 2 的成员分到的份额是权重为 1 的两倍（1-100）。',
     apply: '应用到成员',
     applied: '已为 {n} 名成员设置额度',
     pickFields: '请至少勾选一项',
@@ -239,4 +242,5 @@ export default {
     count: '{n} 行（保留最新的 {max} 行） | 1 行 | {n} 行（保留最新的 {max} 行）',
   },
   upstreams: adminUpstreams,
+  accounts: adminAccounts,
 } satisfies typeof en

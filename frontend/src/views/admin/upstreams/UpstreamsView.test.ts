@@ -24,8 +24,8 @@ const fromConfig: UpstreamSettings = {
   source: 'config',
   updatedAt: null,
   upstreams: [
-    { id: 'api', type: 'openai', baseUrl: 'https://api.openai.com/v1', concurrency: 4, timeoutSeconds: 30, idleTimeoutSeconds: 120, models: [{ key: 'gpt', name: 'GPT', slug: 'gpt-4o-mini' }], credentialSet: true, accountIdSet: false, sessionTokenSet: false, proxy: null, pacing: null, accounts: [], capShare: null },
-    { id: 'demo', type: 'demo', baseUrl: null, concurrency: 2, timeoutSeconds: 30, idleTimeoutSeconds: 120, speed: 400, firstTokenMs: 400, models: [{ key: 'demo', name: 'Demo', slug: 'demo' }], credentialSet: false, accountIdSet: false, sessionTokenSet: false, proxy: null, pacing: null, accounts: [], capShare: null },
+    { id: 'api', type: 'openai', baseUrl: 'https://api.openai.com/v1', concurrency: 4, timeoutSeconds: 30, idleTimeoutSeconds: 120, models: [{ key: 'gpt', name: 'GPT', slug: 'gpt-4o-mini' }], credentialSet: true, accountIdSet: false, sessionTokenSet: false, accounts: [], proxy: null, pacing: null, capShare: null },
+    { id: 'demo', type: 'demo', baseUrl: null, concurrency: 2, timeoutSeconds: 30, idleTimeoutSeconds: 120, speed: 400, firstTokenMs: 400, models: [{ key: 'demo', name: 'Demo', slug: 'demo' }], credentialSet: false, accountIdSet: false, sessionTokenSet: false, accounts: [], proxy: null, pacing: null, capShare: null },
   ],
 }
 

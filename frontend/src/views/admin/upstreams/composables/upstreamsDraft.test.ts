@@ -1,6 +1,7 @@
 import type { UpstreamSetting } from '@cws/backend/contracts'
 import { describe, expect, it } from 'vitest'
-import { accountIdState, blankUpstream, changeType, credentialState, fromSetting, serverProblems, toInput, useUpstreamsDraft, validateList, validateUpstream } from './upstreamsDraft'
+import { accountIdState, blankUpstream, changeType, credentialState, fromSetting, serverProblems, toInput, validateList, validateUpstream } from './upstreamsDraft'
+import { useUpstreamsDraft } from './upstreamsState'
 
 const web: UpstreamSetting = {
   id: 'web',
@@ -13,9 +14,9 @@ const web: UpstreamSetting = {
   credentialSet: true,
   accountIdSet: true,
   sessionTokenSet: false,
+  accounts: [],
   proxy: null,
   pacing: null,
-  accounts: [],
   capShare: null,
 }
 const api: UpstreamSetting = {
@@ -29,9 +30,9 @@ const api: UpstreamSetting = {
   credentialSet: true,
   accountIdSet: false,
   sessionTokenSet: false,
+  accounts: [],
   proxy: null,
   pacing: null,
-  accounts: [],
   capShare: null,
 }
 const demo: UpstreamSetting = {
@@ -47,9 +48,9 @@ const demo: UpstreamSetting = {
   credentialSet: false,
   accountIdSet: false,
   sessionTokenSet: false,
+  accounts: [],
   proxy: null,
   pacing: null,
-  accounts: [],
   capShare: null,
 }
 const saved = [web, api, demo]
@@ -65,6 +66,9 @@ describe('upstreams draft', () => {
       timeoutSeconds: 30,
       idleTimeoutSeconds: 120,
       models: [{ key: 'gpt-4o', name: 'GPT-4o', slug: 'gpt-4o' }],
+      accounts: [],
+      pacing: null,
+      capShare: null,
     })
     expect(toInput(fromSetting(demo))).toEqual({ id: 'demo', type: 'demo', concurrency: 2, timeoutSeconds: 30, idleTimeoutSeconds: 120, speed: 400, firstTokenMs: 400, models: [{ key: 'demo', name: 'Demo', slug: 'demo' }] })
   })

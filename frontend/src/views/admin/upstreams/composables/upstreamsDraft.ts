@@ -1,5 +1,6 @@
 import type { UpstreamSetting, UpstreamSettingInput, UpstreamType } from '@cws/backend/contracts'
-import { computed, ref } from 'vue'
+import type { DraftPool, PoolProblem } from './accountsDraft'
+import { clonePool, originMoved, poolFromSetting, poolInput, validatePool } from './accountsDraft'
 
 /**
  * The upstreams page edits a draft of the whole list; "Save and apply" sends it in one PUT.
@@ -7,7 +8,8 @@ import { computed, ref } from 'vue'
  * holder, so the rules are unit-tested without a browser.
  */
 
-export interface ModelRow { key: string, name: string, slug: string }
+/** `fallback`: another model key offered when this one cannot answer now; '' none. */
+export interface ModelRow { key: string, name: string, slug: string, fallback?: string }
 
 export interface DraftUpstream {
   /** Local identity (for lists and editing): the id may change. */
@@ -30,6 +32,8 @@ export interface DraftUpstream {
   accountId: string
   /** ChatGPT web: remove the saved account id. */
   removeAccountId: boolean
+  /** Accounts, proxy, pacing, cap sharing (accountsDraft.ts). */
+  pool: DraftPool
 }
 
 export const UPSTREAM_TYPES: UpstreamType[] = ['chatgpt-web', 'openai', 'demo']
@@ -68,10 +72,11 @@ export function fromSetting(s: UpstreamSetting): DraftUpstream {
     idleTimeoutSeconds: s.idleTimeoutSeconds,
     speed: s.speed ?? 400,
     firstTokenMs: s.firstTokenMs ?? 400,
-    models: s.models.map(m => ({ ...m })),
+    models: s.models.map(m => ({ key: m.key, name: m.name, slug: m.slug, fallback: m.fallback ?? '' })),
     credential: '',
     accountId: '',
     removeAccountId: false,
+    pool: poolFromSetting(s),
   }
 }
 
@@ -86,15 +91,16 @@ export function blankUpstream(type: UpstreamType = 'chatgpt-web'): DraftUpstream
     idleTimeoutSeconds: 120,
     speed: 400,
     firstTokenMs: 400,
-    models: [{ key: '', name: '', slug: '' }],
+    models: [{ key: '', name: '', slug: '', fallback: '' }],
     credential: '',
     accountId: '',
     removeAccountId: false,
+    pool: poolFromSetting(undefined),
   }
 }
 
 export function cloneDraft(d: DraftUpstream): DraftUpstream {
-  return { ...d, models: d.models.map(m => ({ ...m })) }
+  return { ...d, models: d.models.map(m => ({ ...m })), pool: clonePool(d.pool) }
 }
 
 /** A type change in the form: a concurrency still at the old type's default follows the new type. */
@@ -112,7 +118,7 @@ export function toInput(d: DraftUpstream): UpstreamSettingInput {
     concurrency: d.concurrency ?? undefined,
     timeoutSeconds: d.timeoutSeconds ?? undefined,
     idleTimeoutSeconds: d.idleTimeoutSeconds ?? undefined,
-    models: d.models.map(m => ({ key: m.key.trim(), name: m.name.trim(), slug: m.slug.trim() })),
+    models: d.models.map(m => ({ key: m.key.trim(), name: m.name.trim(), slug: m.slug.trim(), ...(m.fallback ? { fallback: m.fallback } : {}) })),
   }
   if (d.type === 'demo') {
     input.speed = d.speed ?? undefined
@@ -123,6 +129,7 @@ export function toInput(d: DraftUpstream): UpstreamSettingInput {
     input.baseUrl = d.baseUrl.trim()
   if (d.credential.trim())
     input.credential = d.credential.trim()
+  Object.assign(input, poolInput(d.pool, d.type))
   if (d.type === 'chatgpt-web') {
     if (d.accountId.trim())
       input.accountId = d.accountId.trim()
@@ -133,20 +140,30 @@ export function toInput(d: DraftUpstream): UpstreamSettingInput {
 }
 
 /** The saved upstream whose credentials a draft upstream keeps when none is typed: same id and same type. */
-function savedTwin(d: DraftUpstream, saved: readonly UpstreamSetting[]): UpstreamSetting | undefined {
+export function savedTwin(d: DraftUpstream, saved: readonly UpstreamSetting[]): UpstreamSetting | undefined {
   const s = saved.find(u => u.id === d.id.trim())
   return s && s.type === d.type ? s : undefined
 }
 
-export type CredentialState = 'none' | 'new' | 'set' | 'missing'
+/** The base URL moved to another origin than the saved upstream's: the server keeps no stored credential. */
+export function movedOrigin(d: DraftUpstream, saved: readonly UpstreamSetting[]): boolean {
+  return originMoved(d, savedTwin(d, saved), DEFAULT_OPENAI_BASE)
+}
 
-/** Demo: none; a typed one: new; else the saved upstream's (same id and type): set; otherwise missing. */
+export type CredentialState = 'none' | 'new' | 'set' | 'missing' | 'pooled'
+
+/**
+ * Demo: none; a typed one: new; with accounts: pooled (the accounts hold the credentials); else the
+ * saved upstream's (same id and type, same origin): set; otherwise missing.
+ */
 export function credentialState(d: DraftUpstream, saved: readonly UpstreamSetting[]): CredentialState {
   if (d.type === 'demo')
     return 'none'
   if (d.credential.trim())
     return 'new'
-  return savedTwin(d, saved)?.credentialSet ? 'set' : 'missing'
+  if (d.pool.accounts.length)
+    return 'pooled'
+  return !movedOrigin(d, saved) && savedTwin(d, saved)?.credentialSet ? 'set' : 'missing'
 }
 
 export type AccountIdState = 'none' | 'new' | 'set' | 'removed'
@@ -156,7 +173,7 @@ export function accountIdState(d: DraftUpstream, saved: readonly UpstreamSetting
     return 'none'
   if (d.accountId.trim())
     return 'new'
-  if (!savedTwin(d, saved)?.accountIdSet)
+  if (movedOrigin(d, saved) || !savedTwin(d, saved)?.accountIdSet)
     return 'none'
   return d.removeAccountId ? 'removed' : 'set'
 }
@@ -167,8 +184,14 @@ export function accountIdState(d: DraftUpstream, saved: readonly UpstreamSetting
  */
 export interface Problem {
   field: string
-  key: 'required' | 'idFormat' | 'tooLong' | 'idTaken' | 'urlFormat' | 'credentialRequired' | 'range' | 'modelsRequired' | 'tooManyModels' | 'keyFormat' | 'keyTaken' | 'keyTwice'
+  /** A key of `admin.upstreams.problems`, or a path under `admin` (`accounts.problems.…`) for the pool's. */
+  key: 'required' | 'idFormat' | 'tooLong' | 'idTaken' | 'urlFormat' | 'credentialRequired' | 'range' | 'modelsRequired' | 'tooManyModels' | 'keyFormat' | 'keyTaken' | 'keyTwice' | PoolProblem['key']
   params?: Record<string, string | number>
+}
+
+/** The i18n key of a problem's message. */
+export function problemKey(p: Problem): string {
+  return p.key.includes('.') ? `admin.${p.key}` : `admin.upstreams.problems.${p.key}`
 }
 
 /** Everything the server would refuse that is cheap to check here; `others` are the rest of the list. */
@@ -193,7 +216,7 @@ export function validateUpstream(d: DraftUpstream, others: readonly DraftUpstrea
     else if (url.length > 2000)
       problems.push({ field: 'baseUrl', key: 'tooLong', params: { max: 2000 } })
     if (credentialState(d, saved) === 'missing')
-      problems.push({ field: 'credential', key: 'credentialRequired' })
+      problems.push({ field: 'credential', key: movedOrigin(d, saved) ? 'accounts.problems.movedCredential' : 'credentialRequired' })
     else if (d.credential.trim().length > 8000)
       problems.push({ field: 'credential', key: 'tooLong', params: { max: 8000 } })
   }
@@ -240,6 +263,12 @@ export function validateUpstream(d: DraftUpstream, others: readonly DraftUpstrea
     else if (slug.length > 120)
       problems.push({ field: `models.${i}.slug`, key: 'tooLong', params: { max: 120 } })
   })
+  const allKeys = new Set([...otherKeys.keys(), ...d.models.map(m => m.key.trim())])
+  d.models.forEach((m, i) => {
+    if (m.fallback && (m.fallback === m.key.trim() || !allKeys.has(m.fallback)))
+      problems.push({ field: `models.${i}.fallback`, key: 'accounts.problems.fallbackSelf' })
+  })
+  problems.push(...validatePool(d.pool, d.type, savedTwin(d, saved), movedOrigin(d, saved)))
   return problems
 }
 
@@ -276,65 +305,4 @@ export function serverProblems(details: unknown, sent: readonly DraftUpstream[])
     const index = m ? Number(m[1] ?? m[2]) : -1
     return { text, uid: sent[index]?.uid ?? null }
   })
-}
-
-/** The page's state: the list in effect (`saved`) and the draft being edited. */
-export function useUpstreamsDraft() {
-  const saved = ref<UpstreamSetting[]>([])
-  const draft = ref<DraftUpstream[]>([])
-  /** uids of the upstreams added in this draft. */
-  const added = ref(new Set<number>())
-
-  const body = computed(() => ({ upstreams: draft.value.map(toInput) }))
-  const dirty = computed(() => JSON.stringify(body.value.upstreams) !== JSON.stringify(saved.value.map(s => toInput(fromSetting(s)))))
-  const problems = computed(() => validateList(draft.value, saved.value))
-  /** Saved upstreams no longer in the draft (by id). */
-  const removed = computed(() => saved.value.filter(s => !draft.value.some(d => d.id.trim() === s.id)).map(s => s.id))
-
-  /** The server's list became the truth (after a load, save or revert): the draft starts over from it. */
-  function reset(list: UpstreamSetting[]): void {
-    saved.value = list
-    draft.value = list.map(fromSetting)
-    added.value = new Set()
-  }
-
-  function upsert(d: DraftUpstream): void {
-    const i = draft.value.findIndex(x => x.uid === d.uid)
-    if (i === -1) {
-      draft.value = [...draft.value, d]
-      added.value = new Set([...added.value, d.uid])
-    }
-    else {
-      draft.value = draft.value.map(x => (x.uid === d.uid ? d : x))
-    }
-  }
-
-  function remove(uid: number): void {
-    draft.value = draft.value.filter(x => x.uid !== uid)
-  }
-
-  function move(uid: number, by: -1 | 1): void {
-    const i = draft.value.findIndex(x => x.uid === uid)
-    const j = i + by
-    if (i === -1 || j < 0 || j >= draft.value.length)
-      return
-    const list = [...draft.value]
-    ;[list[i], list[j]] = [list[j]!, list[i]!]
-    draft.value = list
-  }
-
-  /** Whether one upstream differs from the saved one of the same id (new, or any field changed). */
-  function changed(d: DraftUpstream): boolean {
-    if (added.value.has(d.uid))
-      return true
-    const s = saved.value.find(x => x.id === d.id.trim())
-    return !s || JSON.stringify(toInput(d)) !== JSON.stringify(toInput(fromSetting(s)))
-  }
-
-  /** The upstreams of `others` apart from `uid` (what an edited one must not clash with). */
-  function othersThan(uid: number): DraftUpstream[] {
-    return draft.value.filter(x => x.uid !== uid)
-  }
-
-  return { saved, draft, added, body, dirty, problems, removed, reset, upsert, remove, move, changed, othersThan }
 }

@@ -10,9 +10,9 @@ const base: Limits = {
   totalAsks: -1,
   modelAsks: { 'gpt-4o': 40 },
   maxInFlight: 1,
+  shareWeight: 1,
   rateWindows: [{ model: 'gpt-4o', max: 40, windowSeconds: 10_800 }],
   timeSlots: [{ start: '22:00', end: '24:00' }],
-  shareWeight: 1,
 }
 const models = ['gpt-4o', 'mini']
 
@@ -44,6 +44,12 @@ describe('limits form', () => {
     const f = toForm(base, models)
     f.maxInFlight = 3
     expect(toPatch(f, { only: ['maxInFlight', 'enabled'] })).toEqual({ maxInFlight: 3, enabled: true })
+    // The share weight is sent only when changed, as every other field.
+    const original = toForm(base, ['gpt-4o'])
+    const weighted = toForm(base, ['gpt-4o'])
+    weighted.shareWeight = 3
+    expect(toPatch(weighted, { original })).toEqual({ shareWeight: 3 })
+    expect(toPatch(original, { original })).toEqual({})
   })
 
   it('defaults have no further default: missing models are unlimited, and none is sent as null', () => {

@@ -22,7 +22,7 @@ export interface LimitsForm {
   /** "HH:MM"; an end before the start crosses midnight. */
   timeSlots: Array<{ start: string, end: string }>
   maxInFlight: number
-  /** Weight when a capped model's remainder is shared by weight. */
+  /** 1-100: this member's part when a capped model is shared by weight. */
   shareWeight: number
 }
 
