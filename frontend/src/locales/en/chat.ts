@@ -127,7 +127,9 @@ const chat = {
     useFallback: 'Use {fallback} for this conversation',
     continueWith: 'Continue in a new conversation with {fallback}',
     usingFallback: 'This conversation uses {fallback} while {model} cannot answer.',
+    insteadAgain: 'This conversation uses {fallback} instead of {model}; {model} can answer again.',
     backTo: 'Back to {model}',
+    otherUpstream: 'This conversation lives on another service than {model}, so it cannot move there.',
     backAbout: 'It comes back about {time}.',
     waitingFor: {
       cooling: 'the account is cooling down',

@@ -129,7 +129,9 @@ const chat: typeof en = {
     useFallback: '在这个对话中改用 {fallback}',
     continueWith: '用 {fallback} 新建对话继续',
     usingFallback: '{model} 暂时无法回答，这个对话正在使用 {fallback}。',
+    insteadAgain: '这个对话正在使用 {fallback} 代替 {model}；{model} 已恢复。',
     backTo: '换回 {model}',
+    otherUpstream: '这个对话保存在另一个服务上，不能直接改用 {model}。',
     backAbout: '约 {time} 恢复。',
     waitingFor: {
       cooling: '账号正在冷却',
