@@ -7,8 +7,10 @@ export class ApiError extends Error {
   readonly reqId?: string
   readonly retryAfterSeconds?: number
   readonly details?: unknown
+  /** The answer's own fields beyond the code (`nextAllowedAt`, `fallback`, `share`, `reason`), when it had them. */
+  readonly extra: Pick<ErrorResponse, 'nextAllowedAt' | 'fallback' | 'share' | 'reason'>
 
-  constructor(init: { code: string, status: number, message: string, reqId?: string, retryAfterSeconds?: number, details?: unknown }) {
+  constructor(init: { code: string, status: number, message: string, reqId?: string, retryAfterSeconds?: number, details?: unknown, extra?: ApiError['extra'] }) {
     super(init.message)
     this.name = 'ApiError'
     this.code = init.code
@@ -16,6 +18,7 @@ export class ApiError extends Error {
     this.reqId = init.reqId
     this.retryAfterSeconds = init.retryAfterSeconds
     this.details = init.details
+    this.extra = init.extra ?? {}
   }
 }
 
@@ -81,6 +84,7 @@ export async function toApiError(res: Response): Promise<ApiError> {
     reqId: typeof body?.reqId === 'string' ? body.reqId : undefined,
     retryAfterSeconds: retryAfterFrom(res, body),
     details: body?.details,
+    extra: { nextAllowedAt: body?.nextAllowedAt, fallback: body?.fallback, share: body?.share, reason: body?.reason },
   })
 }
 

@@ -52,6 +52,19 @@ describe('useAskStream: one ask, sent', () => {
     expect([stream.state, a.status, a.finishReason, a.content, stream.lastEventId]).toEqual(['ended', 'done', 'stop', 'Hello', '3.5'])
   })
 
+  it('back in line after started when the upstream refused before any output (the accounts cooling down), then answered', async () => {
+    const { stream, a, run } = sending()
+    const post = fakeChat.last()
+    post.send(frame.accepted(), frame.started(), { event: 'queued', id: '2.0', data: { position: 1, etaSeconds: 720, waitingFor: 'cooling' } })
+    expect([stream.state, stream.queue]).toEqual(['queued', { position: 1, etaSeconds: 720, waitingFor: 'cooling' }])
+    post.send(frame.started('3.0'), frame.delta('Hi', '3.2'), frame.queued(1, 5, '3.2'))
+    // Once text came, a stray queued frame changes nothing.
+    expect([stream.state, stream.queue]).toEqual(['streaming', null])
+    post.end(frame.done('stop', '4.2'))
+    await run
+    expect([a.status, a.content]).toEqual(['done', 'Hi'])
+  })
+
   it('an error event ends it with its code; INTERRUPTED keeps the partial answer as interrupted', async () => {
     const first = sending()
     fakeChat.last().send(frame.accepted(), frame.delta('Part', '1.4'))

@@ -13,6 +13,7 @@ import { createRetryWait, reconnectDelay } from './retryWait'
  * this page's before a reload).
  *
  *   sending ─accepted→ queued ⇄ … ─started→ started ─delta→ streaming ─done|error→ ended
+ *   started ─queued→ queued (back in line before any output: a rate limit, a refused account)
  *   attaching ─accepted (a snapshot)→ the same
  *
  * An ask is a job on the server, not a request: when the connection drops before `done`/`error`
@@ -146,7 +147,9 @@ export function useAskStream<A extends AnswerTarget>(initialAnswer: A | null, ho
         break
       }
       case 'queued':
-        if (stream.state !== 'started' && stream.state !== 'streaming') {
+        // Also after `started` when no text came yet: the upstream refused before any output (a rate
+        // limit, a refused account) and the ask went back in line. Never once text came.
+        if (stream.state !== 'streaming') {
           stream.state = 'queued'
           stream.queue = f.data
         }

@@ -14,6 +14,7 @@ import { useConversationsStore } from './conversations'
 export function useFollowedAsks(onEnd: () => void) {
   const conversations = useConversationsStore()
   const asks = shallowReactive(new Map<ConversationState, AskStream<ChatMessage>>())
+  let namedHook: (state: ConversationState) => void = () => {}
 
   function retitle(state: ConversationState, title: string): void {
     state.title = title
@@ -73,6 +74,7 @@ export function useFollowedAsks(onEnd: () => void) {
         state.updatedAt = new Date().toISOString()
         if (isNew) {
           conversations.upsert({ id: state.id, title: state.title, model: state.model, createdAt: state.createdAt, updatedAt: state.updatedAt, activeRequestId: e.requestId })
+          namedHook(state)
         }
         else {
           conversations.touch(state.id)
@@ -85,5 +87,10 @@ export function useFollowedAsks(onEnd: () => void) {
     return follow(state, stream, stream.send(body))
   }
 
-  return { asks, attach, send }
+  /** Runs `hook` whenever the server named a new conversation this page started (its `accepted`). */
+  function onNamed(hook: (state: ConversationState) => void): void {
+    namedHook = hook
+  }
+
+  return { asks, attach, send, onNamed }
 }

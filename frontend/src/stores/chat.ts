@@ -9,7 +9,9 @@ import * as conversationsApi from '../api/conversations'
 import { ApiError, isApiError } from '../api/http'
 import * as modelsApi from '../api/models'
 import { useFollowedAsks } from './chat-asks'
+import { useFallbackChoices } from './chat-fallback'
 import { blankMessage, emptyState, isLocal, stateFromDetail } from './chat-model'
+import { useModelSwitch } from './chat-switch'
 import { useConversationsStore } from './conversations'
 
 export type { ChatMessage, ConversationState } from './chat-model'
@@ -46,6 +48,7 @@ export const useChatStore = defineStore('chat', () => {
   const models = ref<ModelStatus[]>([])
   const modelsLoaded = ref(false)
   const storedModel = useLocalStorage<string>('cws.chat.model', '')
+  const fallbacks = useFallbackChoices()
   // The asks this page follows: after each, the models' remaining counts change.
   const followed = useFollowedAsks(() => void loadModels())
   const asks = followed.asks
@@ -64,15 +67,33 @@ export const useChatStore = defineStore('chat', () => {
   const answeringIds = computed(() => new Set([...asks.keys()].flatMap(s => (s.id ? [s.id] : []))))
 
   watch(() => current.value.id, id => conversations.setOpen(id), { immediate: true })
+  // An answer waits for the shared accounts: the models' state changed; show it in the picker too.
+  watch(() => queue.value?.waitingFor, (why) => {
+    if (why)
+      void loadModels()
+  })
 
+  /** The fallback model taken for the conversation on screen, if any. */
+  const fallbackChoice = computed(() => {
+    const choice = fallbacks.get(current.value)
+    return choice && models.value.some(m => m.key === choice.model) ? choice : null
+  })
+
+  /** The model of the conversation on screen: its fallback when one was taken, else the member's choice. */
   const selectedModel = computed<string>({
     get: () => {
-      const key = storedModel.value
+      const key = fallbackChoice.value?.model ?? storedModel.value
       if (models.value.length === 0 || models.value.some(m => m.key === key))
         return key
       return (models.value.find(m => m.available) ?? models.value[0])!.key
     },
     set: (v) => {
+      // Picking a model by hand ends a fallback taken for this conversation.
+      if (fallbackChoice.value) {
+        if (fallbackChoice.value.model === v)
+          return
+        fallbacks.clear(current.value)
+      }
       storedModel.value = v
     },
   })
@@ -137,7 +158,7 @@ export const useChatStore = defineStore('chat', () => {
           return
       }
       current.value = state
-      if (detail.model && models.value.some(m => m.key === detail.model && m.available))
+      if (!fallbacks.get(state) && detail.model && models.value.some(m => m.key === detail.model && m.available))
         selectedModel.value = detail.model
     }
     catch (err) {
@@ -230,6 +251,9 @@ export const useChatStore = defineStore('chat', () => {
     await live.value?.stop()
   }
 
+  const modelSwitch = useModelSwitch({ current, messages, draft, models, selectedModel, asks, fallbacks, start, regenerate, send })
+  followed.onNamed(state => modelSwitch.named(state))
+
   function clearComposerError(): void {
     composerError.value = null
   }
@@ -263,6 +287,7 @@ export const useChatStore = defineStore('chat', () => {
     modelsLoaded,
     selectedModel,
     selectedModelStatus,
+    fallbackChoice,
     busy,
     streamingKey,
     answeringIds,
@@ -279,6 +304,9 @@ export const useChatStore = defineStore('chat', () => {
     retry,
     stop,
     clearComposerError,
+    continueInNew: modelSwitch.continueInNew,
+    takeFallback: modelSwitch.takeFallback,
+    backToModel: modelSwitch.backToModel,
     forget,
     renamed,
   }

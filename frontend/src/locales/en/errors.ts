@@ -30,7 +30,7 @@ export default {
   TOTAL_ASKS_EXHAUSTED: 'You have used all your questions. Ask your administrator for more.',
   MODEL_ASKS_EXHAUSTED: 'You have used all your questions for this model. Pick another model, or ask your administrator for more.',
   RATE_WINDOW_FULL: 'You reached this model’s limit for now. Try again later, or pick another model.',
-  CAP_SHARE_USED: 'You used your part of what the group has left of this model for now. It comes back when the shared account’s cap resets; meanwhile pick another model.',
+  CAP_SHARE_USED: 'You have used your share of what the group has left of this model. It comes back when the shared accounts’ cap resets; meanwhile use another model.',
   MAX_CONVERSATIONS: 'You have reached your number of conversations. Delete an old one to start a new one.',
   TOO_MANY_IN_FLIGHT: 'Wait for your current answer to finish before asking again.',
   CONTENT_TOO_LONG: 'Your message is too long. Shorten it and send again.',
@@ -41,7 +41,7 @@ export default {
   UPSTREAM_RATE_LIMITED: 'ChatGPT is limiting requests right now. Try again in a few minutes.',
   UPSTREAM_ERROR: 'ChatGPT returned an error. Try again.',
   UPSTREAM_UNAVAILABLE: 'ChatGPT cannot be reached right now. Try again later.',
-  ACCOUNT_UNAVAILABLE: 'The shared account this conversation belongs to is not available right now. Start a new conversation to go on with another account.',
+  ACCOUNT_UNAVAILABLE: 'The shared account that holds this conversation cannot answer any more. Continue in a new conversation: it takes your question and the earlier turns to another account, and this one stays readable.',
   SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Try again in a moment.',
   INTERNAL: 'Something went wrong on the server. Try again; if it keeps happening, tell your administrator.',
 }

@@ -42,7 +42,7 @@ export default {
   UPSTREAM_UNAUTHORIZED: '共享的 ChatGPT 账号需要管理员处理，请稍后再试。',
   UPSTREAM_RATE_LIMITED: 'ChatGPT 当前正在限流，请几分钟后再试。',
   UPSTREAM_ERROR: 'ChatGPT 返回了错误，请重试。',
-  ACCOUNT_UNAVAILABLE: '这个对话所属的共享账号暂时不可用。请新建一个对话，改用其他账号继续。',
+  ACCOUNT_UNAVAILABLE: '保存这个对话的共享账号已无法回答。请新建对话继续：你的问题和之前的对话内容会交给另一个账号，这个对话仍可查看。',
   UPSTREAM_UNAVAILABLE: '当前无法连接 ChatGPT，请稍后再试。',
   SERVICE_UNAVAILABLE: '服务暂时不可用，请稍后再试。',
   INTERNAL: '服务器出错了。请重试；如果一直出现，请告知管理员。',
