@@ -102,5 +102,5 @@ export async function loginReal(url: string, username: string, password: string)
   if (!res.ok)
     throw new Error(`login as ${username} failed: ${res.status} ${await res.text()}`)
   const cookie = res.headers.getSetCookie().find(c => c.startsWith('cws_session='))!.split(';')[0]!
-  return { cookie, token: cookie.slice('cws_session='.length), user: (await res.json()).user }
+  return { cookie, token: cookie.slice('cws_session='.length), user: ((await res.json()) as { user: TestSession['user'] }).user }
 }
