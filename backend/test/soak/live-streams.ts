@@ -27,13 +27,13 @@ export function serverConfig(fake: FakeUpstream): Record<string, unknown> {
 }
 
 /** A member with QUOTA asks in all and per model, 50 at a time. */
-export async function soakMember(server: RealServer, username = 'soaker'): Promise<TestSession> {
+export async function soakMember(server: RealServer, username = 'soaker', models = ['gpt', 'web']): Promise<TestSession> {
   const admin = await loginReal(server.url, SOAK_ADMIN.username, SOAK_ADMIN.password)
   const password = 'soak-member-pass-1234'
   const created = await api(server.url, admin, 'POST', '/api/admin/users', { username, password })
   if (created.status !== 201)
     throw new Error(`creating ${username}: ${created.status} ${JSON.stringify(created.json)}`)
-  const limits = await api(server.url, admin, 'PATCH', `/api/admin/users/${created.json.id}/limits`, { maxInFlight: 100, totalAsks: QUOTA, modelAsks: { gpt: QUOTA, web: QUOTA } })
+  const limits = await api(server.url, admin, 'PATCH', `/api/admin/users/${created.json.id}/limits`, { maxInFlight: 100, totalAsks: QUOTA, modelAsks: Object.fromEntries(models.map(m => [m, QUOTA])) })
   if (limits.status !== 200)
     throw new Error(`limits: ${limits.status} ${JSON.stringify(limits.json)}`)
   return loginReal(server.url, username, password)
