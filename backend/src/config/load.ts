@@ -218,6 +218,12 @@ function checkUpstreams(config: Config): void {
         problems.push(`upstreams[${i}].models[${j}].key: "${m.key}" is used by another model (keys are unique across upstreams)`)
       keys.add(m.key)
     }
+    // The schema checks the scheme only; a URL that does not parse would fail every ask (and the dashboard's save).
+    for (const key of ['base_url', 'session_url'] as const) {
+      const url = (u as Partial<Record<typeof key, string>>)[key]
+      if (url !== undefined && !URL.canParse(url))
+        problems.push(`upstreams[${i}].${key}: "${url}" is not a valid URL (e.g. https://chatgpt.example.com/backend-api/)`)
+    }
     const proxies: Array<[string, string | undefined]> = [[`upstreams[${i}].proxy`, u.proxy], ...(u.accounts ?? []).map((a, j): [string, string | undefined] => [`upstreams[${i}].accounts[${j}].proxy`, a.proxy])]
     for (const [key, url] of proxies) {
       const problem = url === undefined ? undefined : proxyUrlProblem(url)

@@ -177,6 +177,8 @@ export const ConfigSchema = T.Object({
      * "interrupted", its partial answer kept. 0 = stop at once when the last listener leaves.
      */
     detached_grace_seconds: T.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
+    /** A reader whose socket buffer stayed full this long is dropped (the ask goes on detached). 0 = never. */
+    stalled_reader_seconds: T.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
   }, { additionalProperties: false, default: {} }),
   limits: T.Object({
     /** Time zone in which members' daily time slots are read (IANA name). */

@@ -34,7 +34,7 @@ export const AdminConversationListQuery = T.Object({
   cursor: T.Optional(T.String({ maxLength: 200 })),
   page: T.Optional(T.Integer({ minimum: 1, maximum: 100_000 })),
   limit: T.Optional(T.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  userId: T.Optional(T.Integer({ minimum: 1 })),
+  userId: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647 })),
   q: T.Optional(T.String({ maxLength: 200 })),
 }, { additionalProperties: false })
 export type AdminConversationListQuery = Static<typeof AdminConversationListQuery>
@@ -50,6 +50,6 @@ export type AdminConversationList = Static<typeof AdminConversationList>
 /** Rename, and/or give the conversation to another member (`ownerId`: an existing user, else 404). */
 export const AdminConversationPatch = T.Object({
   title: T.Optional(T.String({ minLength: 1, maxLength: 200 })),
-  ownerId: T.Optional(T.Integer({ minimum: 1 })),
+  ownerId: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647 })),
 }, { additionalProperties: false, minProperties: 1 })
 export type AdminConversationPatch = Static<typeof AdminConversationPatch>

@@ -177,7 +177,7 @@ export const AskOutcome = T.Union([
 export type AskOutcome = Static<typeof AskOutcome>
 
 export const AskLogQuery = T.Object({
-  userId: T.Optional(T.Integer({ minimum: 1 })),
+  userId: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647 })),
   model: T.Optional(T.String({ maxLength: 64 })),
   outcome: T.Optional(AskOutcome),
   /** Asks made at or after this instant. */

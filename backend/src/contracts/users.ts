@@ -50,7 +50,8 @@ export const UpdateUserBody = T.Object({
 }, { additionalProperties: false })
 export type UpdateUserBody = Static<typeof UpdateUserBody>
 
-export const UserIdParams = T.Object({ id: T.Integer({ minimum: 1 }) }, { additionalProperties: false })
+// User ids are 32-bit in the database: a larger number (1e308 is an "integer" to JSON Schema) is a 400, not a failed query.
+export const UserIdParams = T.Object({ id: T.Integer({ minimum: 1, maximum: 2_147_483_647 }) }, { additionalProperties: false })
 export type UserIdParams = Static<typeof UserIdParams>
 
 export const RevokedResponse = T.Object({ revoked: T.Integer() })

@@ -48,10 +48,12 @@ export interface AskPlan {
 export interface AskQuota {
   commit: (askId: string) => Promise<unknown>
   refund: (askId: string) => Promise<unknown>
+  /** Our own shutdown cut it after its first output: not the member's to pay (issue #15 §4). */
+  refundCommitted: (askId: string) => Promise<unknown>
 }
 
 export interface AskRunDeps {
-  repo: Pick<AsksRepository, 'markRunning' | 'finalize'>
+  repo: Pick<AsksRepository, 'markRunning' | 'markContext' | 'finalize'>
   quota: AskQuota
   checkpointer: Pick<Checkpointer, 'mark' | 'forget'>
   logger: { info: (obj: object, msg?: string) => void, warn: (obj: object, msg?: string) => void, error: (obj: object, msg?: string) => void }
@@ -238,8 +240,13 @@ export class AskRun {
         return
       }
       case 'context':
+        if (p.upstreamConversationId === ev.upstreamConversationId && p.upstreamMessageId === ev.upstreamMessageId)
+          return
         p.upstreamConversationId = ev.upstreamConversationId
         p.upstreamMessageId = ev.upstreamMessageId
+        // Stored at once, so an answer cut by a crash can be read back from the upstream after the restart (recovery.ts).
+        void this.deps.repo.markContext({ conversationId: this.conversationId, messageId: this.accepted.assistantMessageId, upstreamConversationId: ev.upstreamConversationId, upstreamMessageId: ev.upstreamMessageId, accountId: p.accountId })
+          .catch(err => this.deps.logger.warn({ err, requestId: this.requestId }, 'ask: storing the upstream ids failed'))
         return
       case 'done':
         p.finishReason = ev.finishReason
@@ -298,10 +305,14 @@ export class AskRun {
       deps.logger.warn({ err: e, requestId: this.requestId }, 'ask: final write failed')
     }
     // Quota: committed at the first output; refunded when the ask ended without any.
-    if (p.committed)
+    if (p.committed) {
       await p.committed
-    else
+      if (this.stopReason === 'shutdown' && outcome.status === 'interrupted')
+        await deps.quota.refundCommitted(this.requestId).catch(e => deps.logger.error({ err: e, requestId: this.requestId }, 'quota refund failed'))
+    }
+    else {
       await deps.quota.refund(this.requestId).catch(e => deps.logger.error({ err: e, requestId: this.requestId }, 'quota refund failed'))
+    }
 
     if (titleLate && p.title)
       this.channel.publish('title', { title: p.title })

@@ -177,6 +177,17 @@ export function createAsksRepository(db: Db) {
       return sql.write(tx => tx.run('UPDATE "Ask" SET "outcome" = \'running\', "startedAt" = ?, "accountId" = ? WHERE "id" = ? AND "outcome" IN (\'queued\', \'running\')', startedAt, accountId, id))
     },
 
+    /**
+     * ChatGPT web: the upstream ids of the answer being written, as soon as the upstream names them
+     * (a crash can then be followed by reading the finished answer back: recovery.ts).
+     */
+    markContext(c: { conversationId: string, messageId: string, upstreamConversationId: string, upstreamMessageId: string, accountId?: string }): Promise<void> {
+      return sql.write((tx) => {
+        tx.run('UPDATE "Message" SET "upstreamMessageId" = ? WHERE "id" = ? AND "status" = \'streaming\'', c.upstreamMessageId, c.messageId)
+        tx.run('UPDATE "Conversation" SET "upstreamConversationId" = COALESCE("upstreamConversationId", ?), "accountId" = COALESCE("accountId", ?) WHERE "id" = ?', c.upstreamConversationId, c.accountId ?? null, c.conversationId)
+      })
+    },
+
     /** Saves the text so far of answers being written (only rows still `streaming`: never a final answer). */
     checkpoint(batch: Array<[messageId: string, content: string]>): Promise<number> {
       const cases = batch.map(() => 'WHEN ? THEN ?').join(' ')
@@ -242,15 +253,6 @@ export function createAsksRepository(db: Db) {
           f.conversationId,
         )
       })
-    },
-
-    /** Start-up: answers left `streaming` and asks left queued/running by a crash become `interrupted`. */
-    async recoverInterrupted(now: Date): Promise<{ messages: number, asks: number }> {
-      const [messages, asks] = await db.$transaction([
-        db.message.updateMany({ where: { status: 'streaming' }, data: { status: 'interrupted' } }),
-        db.ask.updateMany({ where: { outcome: { in: ['queued', 'running'] } }, data: { outcome: 'interrupted', endedAt: now } }),
-      ])
-      return { messages: messages.count, asks: asks.count }
     },
   }
 }

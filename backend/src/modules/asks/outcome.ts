@@ -15,6 +15,9 @@ export type StopReason
   /** The server is shutting down. */
     | 'shutdown'
 
+/** The retry hint sent with a shutdown's `error` event: about how long a restart takes. */
+export const RESTART_RETRY_SECONDS = 5
+
 export type FinalStatus = 'done' | 'stopped' | 'error' | 'interrupted'
 
 /** Thrown inside a run when it was stopped (never leaves the module). */
@@ -35,7 +38,7 @@ export interface Outcome {
 export function outcomeOf(stopReason: StopReason | undefined, finished: boolean, err: unknown, graceSeconds: number): Outcome {
   if (err instanceof Stopped || (stopReason !== undefined && !finished)) {
     if (stopReason === 'shutdown')
-      return { status: 'interrupted', error: { code: 'SERVICE_UNAVAILABLE', message: 'The server is restarting; the answer so far is kept.' } }
+      return { status: 'interrupted', error: { code: 'SERVICE_UNAVAILABLE', message: 'The server is restarting; the answer so far is kept. Ask again in a few seconds.', retryAfterSeconds: RESTART_RETRY_SECONDS } }
     // With no grace (0), a listener going away is a stop, as the stop button is.
     if (stopReason === 'detached' && graceSeconds > 0) {
       const minutes = Math.max(1, Math.round(graceSeconds / 60))

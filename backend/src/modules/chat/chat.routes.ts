@@ -24,7 +24,8 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
    */
   function openStream(req: FastifyRequest, reply: FastifyReply, requestId: string, channel?: AskChannel): SseStream {
     reply.hijack()
-    const sse = new SseStream(reply.raw, { pingMs: app.config.chat.ping_seconds * 1000, coalesceMs: app.config.chat.stream_coalesce_ms })
+    const { ping_seconds, stream_coalesce_ms, stalled_reader_seconds } = app.config.chat
+    const sse = new SseStream(reply.raw, { pingMs: ping_seconds * 1000, coalesceMs: stream_coalesce_ms, stallMs: stalled_reader_seconds * 1000 })
     // Keep the headers prepared so far (security headers), then the stream's own.
     sse.open({ ...reply.getHeaders() as OutgoingHttpHeaders, 'X-Request-Id': requestId })
     const forget = app.liveStreams.open(req.user!, {}, (end) => {

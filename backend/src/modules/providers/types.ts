@@ -113,6 +113,12 @@ export interface Provider {
   listConversations?: (offset: number, limit: number) => Promise<{ items: UpstreamConversationSummary[], total: number }>
   getConversation?: (upstreamConversationId: string) => Promise<unknown>
   /**
+   * ChatGPT web: one message of an upstream conversation as the upstream holds it now, when it is an
+   * answer the upstream finished (null: unknown, unfinished or not an answer). Read after a crash
+   * cut our stream of it (modules/asks/recovery.ts).
+   */
+  finishedMessage?: (upstreamConversationId: string, upstreamMessageId: string, signal?: AbortSignal) => Promise<{ text: string, finishReason: FinishReason } | null>
+  /**
    * Releases connections: gracefully (running answers finish) when an upstream is replaced by a
    * settings reload, at once with `force` when the app closes.
    */

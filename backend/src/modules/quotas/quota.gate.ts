@@ -101,6 +101,8 @@ export function createQuotaGate(deps: QuotaGateDeps): QuotaGate & { recover: () 
 
     refund: askId => ledger.refund(askId),
 
+    refundCommitted: askId => ledger.refundCommitted(askId),
+
     /**
      * At start-up (one process: nothing is running yet), reservations left open by a previous run
      * had no output (else they would be committed): refund them.

@@ -98,12 +98,34 @@ export function createQuotaRepository(db: Db) {
       return sql.write(tx => reserveIn(tx, r))
     },
 
-    /** First output arrived: the hold ends and the Ask row becomes "committed". False if not open. */
+    /**
+     * First output arrived: the hold ends and the Ask row becomes "committed", keeping the hold's
+     * stamps (for `refundCommitted`). False if not open.
+     */
     commit(askId: string): Promise<boolean> {
       return sql.write(() => {
-        if (sql.run('DELETE FROM "QuotaHold" WHERE "askId" = ?', askId) !== 1)
+        const hold = sql.get<{ totalGen: number | null, modelGen: number | null }>('SELECT "totalGen", "modelGen" FROM "QuotaHold" WHERE "askId" = ?', askId)
+        if (!hold || sql.run('DELETE FROM "QuotaHold" WHERE "askId" = ?', askId) !== 1)
           return false
-        sql.run('UPDATE "Ask" SET "quota" = \'committed\' WHERE "id" = ? AND "quota" IN (\'reserved\', \'none\')', askId)
+        sql.run('UPDATE "Ask" SET "quota" = \'committed\', "quotaTotalGen" = ?, "quotaModelGen" = ? WHERE "id" = ? AND "quota" IN (\'reserved\', \'none\')', hold.totalGen, hold.modelGen, askId)
+        return true
+      })
+    },
+
+    /**
+     * An answer cut by our own crash or shutdown (issue #15 §4): a committed unit goes back where
+     * it came from (same stamp rule as `refund`) and the Ask row becomes "refunded". False if the
+     * ask was not committed (nothing to give back, or given back already).
+     */
+    refundCommitted(askId: string): Promise<boolean> {
+      return sql.write(() => {
+        const ask = sql.get<{ userId: number, model: string, quotaTotalGen: number | null, quotaModelGen: number | null }>('SELECT "userId", "model", "quotaTotalGen", "quotaModelGen" FROM "Ask" WHERE "id" = ? AND "quota" = \'committed\'', askId)
+        if (!ask || sql.run('UPDATE "Ask" SET "quota" = \'refunded\' WHERE "id" = ? AND "quota" = \'committed\'', askId) !== 1)
+          return false
+        if (ask.quotaTotalGen !== null)
+          giveTotal(ask.userId, ask.quotaTotalGen)
+        if (ask.quotaModelGen !== null)
+          giveModel(ask.userId, ask.model, ask.quotaModelGen)
         return true
       })
     },

@@ -39,4 +39,6 @@ export interface QuotaGate {
   commit: (askId: string) => Promise<unknown>
   /** No output: the units go back. Once; later calls change nothing. */
   refund: (askId: string) => Promise<unknown>
+  /** Committed, but cut by our own crash or shutdown: the unit goes back. Once; true when it did. */
+  refundCommitted: (askId: string) => Promise<boolean>
 }

@@ -15,6 +15,10 @@
  * next other event. Upstreams send a token or two per chunk; a reader cannot tell 20 updates a
  * second from 100, but the server does one socket write (a syscall and a TCP segment) instead of
  * five. No text is ever delayed by more than `coalesceMs`.
+ *
+ * Stalled readers (`stallMs`): a reader whose socket buffer stays full that long has stopped
+ * reading (a frozen tab, a dead connection the kernel still holds): its connection is closed, so
+ * it stops holding memory and the ask goes on detached (the grace applies).
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import process from 'node:process'
@@ -24,6 +28,8 @@ export interface SseOptions {
   pingMs: number
   /** Hold `delta` text for up to this long to write it in fewer, larger pieces (0: write each at once). */
   coalesceMs?: number
+  /** Close the connection of a reader whose socket stayed full this long (0 or absent: never). */
+  stallMs?: number
 }
 
 interface Held { event: string, data: unknown, id?: string }
@@ -36,6 +42,7 @@ export class SseStream {
   private out = ''
   private flushScheduled = false
   private ping: ReturnType<typeof setTimeout> | undefined
+  private stallTimer: ReturnType<typeof setTimeout> | undefined
   private ended = false
   /** Delta text held by coalescing, and when it must be written. */
   private pendingText = ''
@@ -50,6 +57,7 @@ export class SseStream {
     res.on('close', () => {
       clearTimeout(this.ping)
       clearTimeout(this.pendingTimer)
+      clearTimeout(this.stallTimer)
       if (!this.ended) {
         this.ended = true
         for (const l of this.closeListeners) l()
@@ -180,11 +188,17 @@ export class SseStream {
     if (!ok) {
       this.stalled = true
       this.res.once('drain', () => this.drained())
+      if (this.opts.stallMs && !this.stallTimer) {
+        this.stallTimer = setTimeout(() => this.res.destroy(), this.opts.stallMs)
+        this.stallTimer.unref?.()
+      }
     }
   }
 
   private drained(): void {
     this.stalled = false
+    clearTimeout(this.stallTimer)
+    this.stallTimer = undefined
     if (this.ended)
       return
     if (this.held.length) {

@@ -6,7 +6,7 @@ import { joinUrl, UpstreamClient } from '../shared/http.js'
 import { readSse } from '../shared/sse.js'
 import { UpstreamState } from '../shared/state.js'
 import { ProviderError } from '../types.js'
-import { conversationEvents } from './stream.js'
+import { conversationEvents, finishReasonOf, textOf } from './stream.js'
 
 export type ChatgptWebUpstreamConfig = Static<typeof ChatgptWebUpstream>
 
@@ -151,6 +151,12 @@ export function createChatgptWebProvider(upstream: ChatgptWebUpstreamConfig, dep
       return plan ? { plan: plan as string } : {}
     },
     getConversation: id => client.json({ method: 'GET', url: url(`conversation/${enc(id)}`), headers: headers() }),
+    finishedMessage: async (conversationId, messageId, signal) => {
+      const conv = await client.json<{ mapping?: Record<string, { message?: any }> }>({ method: 'GET', url: url(`conversation/${enc(conversationId)}`), headers: headers(), signal })
+      const msg = conv?.mapping?.[messageId]?.message
+      const text = msg?.author?.role === 'assistant' && msg.status === 'finished_successfully' ? textOf(msg.content) : undefined
+      return text ? { text, finishReason: finishReasonOf(msg.metadata?.finish_details?.type ?? 'stop') } : null
+    },
     close: opts => client.close(opts),
   }
 }

@@ -22,7 +22,7 @@ interface Tracked {
   emitted: string
 }
 
-function finishReasonOf(type: unknown): FinishReason {
+export function finishReasonOf(type: unknown): FinishReason {
   switch (type) {
     case 'stop':
       return 'stop'
@@ -35,7 +35,7 @@ function finishReasonOf(type: unknown): FinishReason {
   }
 }
 
-function textOf(content: any): string | undefined {
+export function textOf(content: any): string | undefined {
   if (!content || typeof content !== 'object')
     return undefined
   if (content.content_type !== 'text' && content.content_type !== 'multimodal_text')

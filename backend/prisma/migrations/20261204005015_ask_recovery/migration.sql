@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "Ask" ADD COLUMN "quotaModelGen" INTEGER;
+ALTER TABLE "Ask" ADD COLUMN "quotaTotalGen" INTEGER;
+ALTER TABLE "Ask" ADD COLUMN "recoveredAt" DATETIME;
