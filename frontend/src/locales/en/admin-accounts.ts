@@ -1,5 +1,5 @@
 // The accounts of the upstreams: their cards on the Upstreams page, the alerts banner, the accounts editor.
-const adminAccounts = {
+export default {
   title: 'Accounts',
   ownCredential: 'Its own credential (one account)',
   loading: 'Loading the accounts…',
@@ -117,5 +117,3 @@ const adminAccounts = {
     fallbackSelf: 'Pick another model',
   },
 }
-
-export default adminAccounts

@@ -1,6 +1,6 @@
 import type en from '../en/admin-accounts'
 
-const adminAccounts: typeof en = {
+export default {
   title: '账号',
   ownCredential: '使用上游自身的凭据（单个账号）',
   loading: '正在加载账号状态…',
@@ -117,6 +117,4 @@ const adminAccounts: typeof en = {
     number: '{min} 到 {max} 之间的数字',
     fallbackSelf: '请选择另一个模型',
   },
-}
-
-export default adminAccounts
+} satisfies typeof en
