@@ -120,7 +120,7 @@ describe('the accounts editor', () => {
 
   it('saving the list unchanged keeps each account as it is, with its state (a refused one stays refused)', async () => {
     await t.close()
-    t = await startApp({ upstreams: [{ id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, concurrency: 1, models, accounts: [{ id: 'a', api_key: KEY_A }, { api_key: 'sk-refused-by-the-fake-9', id: 'r' }] }] }, { dataDir })
+    t = await startApp({ network: { allow_private_upstreams: true }, upstreams: [{ id: 'api', type: 'openai', base_url: fake.openaiBaseUrl, concurrency: 1, models, accounts: [{ id: 'a', api_key: KEY_A }, { api_key: 'sk-refused-by-the-fake-9', id: 'r' }] }] }, { dataDir })
     admin = await loginAs(t.app, ADMIN.username, ADMIN.password)
     const tested = await api(t.base, admin, 'POST', '/api/admin/upstreams/api/accounts/r/test', {})
     expect(tested.json).toMatchObject({ ok: false, account: { state: 'unauthorized' } })
