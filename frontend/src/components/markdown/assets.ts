@@ -12,11 +12,17 @@ export const assetsVersion = shallowRef(0)
 const loading = new Map<string, Promise<void>>()
 let missed = false
 
-/** Loads `key` once (concurrent and later calls share the first load); a failed load may be retried. */
+/** How long a failed load waits before its one retry (a dropped connection on a busy or mobile network). */
+const RETRY_MS = 1000
+
+/**
+ * Loads `key` once (concurrent and later calls share the first load). A failed load is tried once
+ * more after a second; if that fails too it is reported and a later call may try again.
+ */
 export function loadAsset(key: string, load: () => Promise<unknown>): Promise<void> {
   let p = loading.get(key)
   if (!p) {
-    p = load().then(
+    p = load().catch(() => new Promise(resolve => setTimeout(resolve, RETRY_MS)).then(load)).then(
       () => void assetsVersion.value++,
       (err: unknown) => {
         loading.delete(key)

@@ -3,7 +3,7 @@ import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import { nextTick } from 'vue'
 import { i18n } from '../../locales'
-import { assetsSettled, assetsVersion } from './assets'
+import { assetsSettled, assetsVersion, loadAsset } from './assets'
 import MarkdownContent from './MarkdownContent.vue'
 import { markdownCacheSize, renderMarkdown, renderMarkdownComplete } from './render'
 
@@ -52,14 +52,28 @@ describe('highlight.js languages and KaTeX load when an answer needs them', () =
     expect(assetsVersion.value).toBe(version)
   })
 
-  it('a shown answer keeps its place until the renderer is there, then paints again when its language arrives', async () => {
+  it('a shown answer is its plain text, at its place, until the renderer is there, then paints again when its language arrives', async () => {
     const w = mount(MarkdownContent, { props: { content: 'Go:\n\n```go\nfunc main() {}\n```' }, global: { plugins: [i18n] } })
     expect(w.find('code').exists()).toBe(false)
-    expect((w.element as HTMLElement).style.height).toMatch(/px$/)
+    expect(w.text()).toContain('func main() {}')
+    expect(w.classes()).toContain('md-plain')
+    expect((w.element as HTMLElement).style.minHeight).toMatch(/px$/)
     await assetsSettled()
     await nextTick()
-    expect((w.element as HTMLElement).style.height).toBe('')
+    expect((w.element as HTMLElement).style.minHeight).toBe('')
+    expect(w.classes()).not.toContain('md-plain')
     expect(w.find('code.language-go .hljs-keyword').text()).toBe('func')
     w.unmount()
+  })
+
+  it('a load that fails once (a dropped connection) is tried again a second later and arrives', async () => {
+    let tries = 0
+    const version = assetsVersion.value
+    await loadAsset('flaky chunk', async () => {
+      if (++tries === 1)
+        throw new TypeError('Failed to fetch dynamically imported module')
+    })
+    expect(tries).toBe(2)
+    expect(assetsVersion.value).toBe(version + 1)
   })
 })
