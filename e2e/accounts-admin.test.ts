@@ -36,6 +36,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)('accounts in the admin dashboard', () => {
     fake.accepted.add(good)
     fake.accepted.add(KEY_NEW)
     server = await startServerWithConfig({
+      // The fake upstream is on 127.0.0.1: the operator allows the dashboard to save such an address.
+      network: { allow_private_upstreams: true },
       upstreams: [
         {
           id: 'web',
