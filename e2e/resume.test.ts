@@ -41,6 +41,8 @@ async function freshText(page: Page): Promise<string> {
   const fresh = await page.context().newPage()
   await fresh.goto(page.url())
   await expect.poll(() => answerStatus(fresh), { timeout: 15_000 }).not.toBe('streaming')
+  // Rendered, not the plain text shown while the Markdown renderer loads.
+  await expect.poll(() => fresh.locator('.md-plain').count(), { timeout: 15_000 }).toBe(0)
   const text = await shownText(fresh)
   await fresh.close()
   return text
