@@ -4,8 +4,11 @@
  * on fake upstreams that echo the credential they were sent in their error bodies. Every route
  * family is driven (auth, chat streams and their errors, re-attaching, the admin's settings,
  * upstreams, accounts and their test connection, the live log, conversations, stats, the ask log),
- * every response body and SSE frame is kept, and then those, the server's output, every file of the
- * data dir (cws.db, its WAL, the log file) and the built SPA are searched: 0 hits.
+ * every response body and SSE frame is kept, and then those, the server's output and the built SPA
+ * are searched: 0 hits. An API key typed into the dashboard is used and then reverted. In the data
+ * dir, the credentials are only where they are meant to be: config.yaml (the operator's file) and the
+ * session token in the `account-tokens` setting; checked cell by cell and in the raw database file
+ * (no copy left in freed pages, none of the reverted key).
  */
 import type { Server } from 'node:http'
 import type { FakeUpstream } from '../fake-upstream/server.js'
