@@ -33,7 +33,9 @@ export default async function chatRoutes(app: FastifyInstance): Promise<void> {
       sse.send('error', end)
       sse.end()
     })
-    sse.onClientClose(forget)
+    // However the response ends (done, error, the client gone): a finished stream must not stay
+    // registered, or every ask's channel and run would be kept for the life of the process.
+    reply.raw.once('close', forget)
     return sse
   }
 
