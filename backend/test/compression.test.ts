@@ -46,7 +46,7 @@ describe('compression', () => {
       await createUser(t.app, { username: `member-with-a-long-name-${i}`, nickname: `Someone with a nickname ${i}` })
     const login = await raw(t.base, 'POST', '/api/auth/login', { 'content-type': 'application/json' }, JSON.stringify({ username: 'admin', password: 'test-admin-pass-1' }))
     adminCookie = String((login.headers['set-cookie'] as string[])[0]).split(';')[0]!
-  })
+  }, 120_000) // 26 members, each password hashed with scrypt: ~30 s on a loaded 2-CPU machine
   afterAll(() => t.close())
 
   it('sends the build\'s .br or .gz of an asset as it is, by what the client accepts, with Vary', async () => {
