@@ -12,10 +12,10 @@ export interface StreamResult { ok: boolean, ttftMs: number, error?: string }
 export interface Hold { firstText: () => void, release: Promise<void> }
 
 /**
- * One streamed answer. `firstMark` is what marks the first text in the stream. With `hold`, the
+ * One streamed answer. `firstMark` is what marks the first text in the stream (a string in it, or a pattern). With `hold`, the
  * stream is kept open after the first text until `release` resolves, then disconnected.
  */
-export async function stream(url: string, body: unknown, token: string, firstMark: string, hold?: Hold): Promise<StreamResult> {
+export async function stream(url: string, body: unknown, token: string, firstMark: string | RegExp, hold?: Hold): Promise<StreamResult> {
   const t0 = performance.now()
   let ttftMs = -1
   try {
@@ -30,7 +30,7 @@ export async function stream(url: string, body: unknown, token: string, firstMar
       const s = chunk.toString()
       if (ttftMs < 0) {
         seen += s
-        if (seen.includes(firstMark)) {
+        if (typeof firstMark === 'string' ? seen.includes(firstMark) : firstMark.test(seen)) {
           ttftMs = performance.now() - t0
           seen = ''
           if (hold) {
@@ -60,6 +60,9 @@ export const quick = (i: number): string => `[[fake: answer=${ANSWER}, chunks=4]
 /** A slow answer: 2000 characters in 100 chunks, 50 ms apart (about 5 s). */
 export const slow = (i: number): string => `[[fake: answerChars=2000, chunks=100, gapMs=50]] slow ${i}`
 
+/** The first chunk with text in an OpenAI stream (the one before it carries the role and empty content). */
+const FIRST_TEXT = /"delta":\{"content":"[^"]/
+
 export interface Sides {
   /** Straight from the fake upstream. */
   direct: (i: number, content: string) => Promise<StreamResult>
@@ -69,7 +72,7 @@ export interface Sides {
 
 export function sides(fake: string, base: string, upstreams: number, token: (i: number) => string): Sides {
   return {
-    direct: (_i, content) => stream(`${fake}/v1/chat/completions`, { model: 'gpt', stream: true, messages: [{ role: 'user', content }] }, API_KEY, 'Hello'),
+    direct: (_i, content) => stream(`${fake}/v1/chat/completions`, { model: 'gpt', stream: true, messages: [{ role: 'user', content }] }, API_KEY, FIRST_TEXT),
     ours: (i, content) => stream(`${base}/api/chat`, { model: `m${i % upstreams}`, content }, token(i), 'event: delta'),
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Streaming benchmark (run by hand after `pnpm build`: `cd backend && npx tsx ../bench/stream.ts`; not
- * part of the test suite). Starts the fake upstream and our built server as separate processes (16 OpenAI
- * upstreams × 64 slots (more when BENCH_HOLD needs them), all pointing at the fake; no demo), then measures, each figure against the fake
+ * part of the test suite). Starts the fake upstream and our built server as separate processes (OpenAI
+ * upstreams × 64 slots, all pointing at the fake, no demo: the timed phases use 16 of them, the
+ * held streams all, enough for BENCH_HOLD), then measures, each figure against the fake
  * upstream called directly in the same run (issue #15 §6's table):
  *
  *   - the server's RSS right after start (idle) and how long it took to answer /api/health;
@@ -10,15 +11,18 @@
  *     the warm state (bursts after some more to warm up the JIT), p50/p99, and the server's CPU per
  *     fast stream;
  *   - 50 within 100 ms (warm);
- *   - 200 slow streams (5 s answers in 100 chunks) within 100 ms: first token p50/p99 while they are
- *     held open, and the server's CPU per slow stream (start to the last `done`);
- *   - 2000 streams held open at once (every one received text; 0 errors) and the RSS per open stream.
+ *   - 200 slow streams (5 s answers in 100 chunks) within 100 ms: the server's CPU per slow stream
+ *     (start to the last `done`); then, while 200 slow streams are held open, the extra time to first
+ *     token of asks one at a time (p50/p99);
+ *   - 2000 streams held open at once, a chunk a second each (every one received text; 0 errors), and
+ *     the RSS per open stream.
  *
  * Prints one line per figure and the load average at the start and the end (the machine is shared).
  * Env: BENCH_SINGLE (100), BENCH_CONCURRENT (200), BENCH_SPREAD_MS (100), BENCH_SMALL (50),
  * BENCH_WARMUP_BURSTS (5 unmeasured bursts after the first), BENCH_BURSTS (5 measured bursts,
- * pooled), BENCH_SLOW (200), BENCH_HOLD (2000), BENCH_CPU_PROF (a directory: profile the server and
- * print each phase's time window for bench/cpu-profile.ts), BENCH_SERVER_FLAGS (node flags for the server).
+ * pooled), BENCH_SLOW (200), BENCH_HOLD (2000), BENCH_HOLD_GAP_MS (1000), BENCH_CPU_PROF (a directory: profile the server and
+ * print each phase's time window for bench/cpu-profile.ts), BENCH_SERVER_FLAGS (node flags for the server),
+ * BENCH_SERVER (the server's entry, relative to backend/: dist/server.js; e.g. another build to compare).
  */
 import type { ChildProcess } from 'node:child_process'
 import type { StreamResult } from './stream-client.js'
@@ -34,13 +38,18 @@ const FAKE_PORT = Number(process.env.BENCH_FAKE_PORT ?? await freePort())
 const PORT = Number(process.env.BENCH_PORT ?? await freePort())
 const FAKE = `http://127.0.0.1:${FAKE_PORT}`
 const BASE = `http://127.0.0.1:${PORT}`
-const UPSTREAMS = 16
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 100)
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 200)
 const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 100)
 const SMALL = Number(process.env.BENCH_SMALL ?? 50)
 const SLOW = Number(process.env.BENCH_SLOW ?? 200)
 const HOLD = Number(process.env.BENCH_HOLD ?? 2000)
+/** The held streams' pace: a chunk this often (1000 at 100 ms made ~1.2 cores of work for our server alone). */
+const HOLD_GAP_MS = Number(process.env.BENCH_HOLD_GAP_MS ?? 1000)
+/** The upstreams the timed phases spread their asks over (the issue's peer had 4 × 64 slots). */
+const PHASE_UPSTREAMS = 16
+/** All upstreams, 64 slots each (the most one may have): enough for HOLD streams at once. */
+const UPSTREAMS = Math.max(PHASE_UPSTREAMS, Math.ceil(HOLD / 60))
 const WARMUP_BURSTS = Number(process.env.BENCH_WARMUP_BURSTS ?? 5)
 const BURSTS = Number(process.env.BENCH_BURSTS ?? 5)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 20)
@@ -86,7 +95,7 @@ async function main(): Promise<void> {
     `    type: openai`,
     `    base_url: ${FAKE}/v1`,
     `    api_key: ${API_KEY}`,
-    `    concurrency: ${Math.max(64, Math.ceil(HOLD / UPSTREAMS))}`,
+    `    concurrency: 64`,
     `    models: [{ key: m${i}, name: M${i}, slug: gpt }]`,
   ].join('\n')).join('\n')
   writeFileSync(path.join(dir, 'config.yaml'), [
@@ -101,12 +110,14 @@ async function main(): Promise<void> {
   try {
     start(['test/fake-upstream/server.ts', '--port', String(FAKE_PORT), '--api-key', API_KEY])
     // The built server, as `pnpm start` and the container run it (tsx adds a helper call per function it creates).
-    if (!existsSync(path.join(backendDir, 'dist/server.js')))
-      throw new Error('backend/dist/server.js is missing: run `pnpm build` first')
+    const serverJs = process.env.BENCH_SERVER ?? 'dist/server.js'
+    if (!existsSync(path.join(backendDir, serverJs)))
+      throw new Error(`backend/${serverJs} is missing: run \`pnpm build\` first`)
     await waitUp(`${FAKE}/__stats`)
     const bootT0 = performance.now()
-    const server = start(['dist/server.js'], { CWS_CONFIG: path.join(dir, 'config.yaml'), CWS_DATA_DIR: path.join(dir, 'data'), NODE_ENV: 'production' }, [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])])
-    await waitUp(`${BASE}/api/health`)
+    const server = start([serverJs], { CWS_CONFIG: path.join(dir, 'config.yaml'), CWS_DATA_DIR: path.join(dir, 'data'), NODE_ENV: 'production' }, [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])])
+    const exited = new Promise<never>((_, reject) => server.once('exit', code => reject(new Error(`the server exited (${code})`))))
+    await Promise.race([waitUp(`${BASE}/api/health`), exited])
     const bootMs = performance.now() - bootT0
     // Idle memory right after start: health answered, nothing asked yet, 1 s to settle.
     await new Promise(r => setTimeout(r, 1000))
@@ -128,7 +139,7 @@ async function main(): Promise<void> {
       tokens.push(await login(`bench${i}`, 'bench-member-pass'))
     }
     const token = (i: number) => tokens[i % tokens.length]!
-    const { direct, ours } = sides(FAKE, BASE, UPSTREAMS, token)
+    const { direct, ours } = sides(FAKE, BASE, PHASE_UPSTREAMS, token)
 
     // Warm-up (JIT, connections, SQLite pages).
     for (let i = 0; i < WARMUP; i++) {
@@ -203,59 +214,88 @@ async function main(): Promise<void> {
     if (SMALL > 0)
       compare(`${SMALL} within ${SPREAD_MS} ms, warm (5 bursts pooled)`, ds, os_, [50, 99])
 
-    // 4. SLOW slow streams within SPREAD_MS: their first tokens while they are all open, and the
-    //    server's CPU per slow stream from the first ask to the last `done`.
+    // 4. SLOW slow streams within SPREAD_MS: (a) alone, for the server's CPU per slow stream from
+    //    the first ask to the last `done`; (b) again, and while they are all open, asks one at a
+    //    time (interleaved with direct ones, as in 1): what held streams cost a new member's first token.
     if (SLOW > 0)
       await slowPhase()
     async function slowPhase(): Promise<void> {
       await new Promise(r => setTimeout(r, 1000))
-      const slowD = await spread(SLOW, SPREAD_MS, i => direct(i, slow(i)))
       const sc0 = cpu()
       const sw0 = us()
-      const slowO = await spread(SLOW, SPREAD_MS, i => ours(i, slow(i)))
+      const wave = await spread(SLOW, SPREAD_MS, i => ours(i, slow(i)))
       const slowCpu = cpu() - sc0
       if (PROF)
         console.error(`slow window us: ${sw0} ${us()}`)
-      failed('slow streams', [...slowD, ...slowO])
-      compare(`${SLOW} slow streams held open (2000 characters in 100 chunks 50 ms apart) within ${SPREAD_MS} ms`, slowD.map(r => r.ttftMs), slowO.map(r => r.ttftMs), [50, 99])
-      console.log(`server cpu per slow stream: ${(slowCpu / SLOW).toFixed(2)} ms (${slowCpu.toFixed(0)} ms for ${SLOW})`)
+      failed('slow streams', wave)
+      console.log(`server cpu per slow stream (2000 characters in 100 chunks 50 ms apart, ${SLOW} within ${SPREAD_MS} ms): ${(slowCpu / SLOW).toFixed(2)} ms (${slowCpu.toFixed(0)} ms for ${SLOW}); their own first tokens p50 ${ms(pct(wave.map(r => r.ttftMs), 50))}, p99 ${ms(pct(wave.map(r => r.ttftMs), 99))}`)
+
+      await new Promise(r => setTimeout(r, 1000))
+      let streaming = 0
+      let releaseSlow!: () => void
+      const released = new Promise<void>((r) => {
+        releaseSlow = r
+      })
+      const open = Array.from({ length: SLOW }, (_, i) => stream(`${BASE}/api/chat`, { model: `m${i % PHASE_UPSTREAMS}`, content: `[[fake: answerChars=20000, chunks=400, gapMs=50]] held ${i}` }, token(i), 'event: delta', { firstText: () => void streaming++, release: released }))
+      const allOpen = (): boolean => streaming >= SLOW
+      while (!allOpen())
+        await new Promise(r => setTimeout(r, 20))
+      const dh: number[] = []
+      const oh: number[] = []
+      const hw0 = us()
+      for (let i = 0; i < SINGLE; i++) {
+        const x = await direct(i, quick(i))
+        const y = await ours(i, quick(i))
+        failed('single while slow streams are open', [x, y])
+        dh.push(x.ttftMs)
+        oh.push(y.ttftMs)
+      }
+      if (PROF)
+        console.error(`held window us: ${hw0} ${us()}`)
+      releaseSlow()
+      failed('held slow streams', await Promise.all(open))
+      compare(`one at a time while ${SLOW} slow streams are held open (a chunk every 50 ms each)`, dh, oh, [50, 99])
     }
 
-    // 5. Hold HOLD streams open at once (long, slowly paced answers), then measure memory.
-    await new Promise(r => setTimeout(r, 2000))
-    const idleRss = rssKb(server.pid!)
-    let firstTexts = 0
-    let releaseAll!: () => void
-    const release = new Promise<void>((r) => {
-      releaseAll = r
-    })
-    const t0 = performance.now()
-    const held = Array.from({ length: HOLD }, (_, i) => stream(
-      `${BASE}/api/chat`,
-      { model: `m${i % UPSTREAMS}`, content: `[[fake: answerChars=24000, chunks=1200, gapMs=100]] hold ${i}` },
-      token(i),
-      'event: delta',
-      { firstText: () => void firstTexts++, release },
-    ))
-    let failedEarly = 0
-    const settledEarly = held.map(p => p.then((r) => {
-      if (!r.ok)
-        failedEarly++
-    }))
-    const allStreaming = (): boolean => firstTexts + failedEarly >= HOLD
-    while (!allStreaming())
-      await new Promise(r => setTimeout(r, 100))
-    const rampMs = performance.now() - t0
-    await new Promise(r => setTimeout(r, 3000)) // all open and streaming for a while
-    const heldRss = rssKb(server.pid!)
-    const status = await json('GET', `${BASE}/api/status`, undefined, admin)
-    releaseAll()
-    await Promise.all(settledEarly)
-    const results = await Promise.all(held)
-    const errors = results.filter(r => !r.ok)
-    console.log(`streams held at once: ${firstTexts}/${HOLD} streaming (in flight per /api/status: ${status.body.inFlight}), errors ${errors.length}${errors.length ? ` (e.g. ${errors[0]!.error})` : ''}, all streaming after ${(rampMs / 1000).toFixed(1)} s`)
-    console.log(`server rss: idle ${(idleRss / 1024).toFixed(0)} MB, with ${HOLD} open streams ${(heldRss / 1024).toFixed(0)} MB, per open stream ${((heldRss - idleRss) / HOLD).toFixed(1)} KB`)
+    // 5. Hold HOLD streams open at once (long answers, a chunk a second), then measure memory.
+    if (HOLD > 0)
+      await holdPhase()
     console.log(`load average at the end: ${load()}`)
+    async function holdPhase(): Promise<void> {
+      await new Promise(r => setTimeout(r, 2000))
+      const idleRss = rssKb(server.pid!)
+      let firstTexts = 0
+      let releaseAll!: () => void
+      const release = new Promise<void>((r) => {
+        releaseAll = r
+      })
+      const t0 = performance.now()
+      const held = Array.from({ length: HOLD }, (_, i) => stream(
+        `${BASE}/api/chat`,
+        { model: `m${i % UPSTREAMS}`, content: `[[fake: answerChars=24000, chunks=1200, gapMs=${HOLD_GAP_MS}]] hold ${i}` },
+        token(i),
+        'event: delta',
+        { firstText: () => void firstTexts++, release },
+      ))
+      let failedEarly = 0
+      const settledEarly = held.map(p => p.then((r) => {
+        if (!r.ok)
+          failedEarly++
+      }))
+      const allStreaming = (): boolean => firstTexts + failedEarly >= HOLD
+      while (!allStreaming())
+        await new Promise(r => setTimeout(r, 100))
+      const rampMs = performance.now() - t0
+      await new Promise(r => setTimeout(r, 3000)) // all open and streaming for a while
+      const heldRss = rssKb(server.pid!)
+      const status = await json('GET', `${BASE}/api/status`, undefined, admin)
+      releaseAll()
+      await Promise.all(settledEarly)
+      const results = await Promise.all(held)
+      const errors = results.filter(r => !r.ok)
+      console.log(`streams held at once: ${firstTexts}/${HOLD} streaming (in flight per /api/status: ${status.body.inFlight}), errors ${errors.length}${errors.length ? ` (e.g. ${errors[0]!.error})` : ''}, all streaming after ${(rampMs / 1000).toFixed(1)} s`)
+      console.log(`server rss: idle ${(idleRss / 1024).toFixed(0)} MB, with ${HOLD} open streams ${(heldRss / 1024).toFixed(0)} MB, per open stream ${((heldRss - idleRss) / HOLD).toFixed(1)} KB`)
+    }
   }
   finally {
     for (const c of children) c.kill('SIGTERM')
