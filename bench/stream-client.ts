@@ -9,11 +9,12 @@ const { request } = undici
 
 export interface StreamResult { ok: boolean, ttftMs: number, error?: string }
 
-export interface Hold { firstText: () => void, release: Promise<void> }
+/** `firstText` is called at the first text; with `release`, the stream is then held open until it resolves and disconnected (else read to its end). */
+export interface Hold { firstText: () => void, release?: Promise<void> }
 
 /**
- * One streamed answer. `firstMark` is what marks the first text in the stream (a string in it, or a pattern). With `hold`, the
- * stream is kept open after the first text until `release` resolves, then disconnected.
+ * One streamed answer. `firstMark` is what marks the first text in the stream (a string in it, or a
+ * pattern); see `Hold`.
  */
 export async function stream(url: string, body: unknown, token: string, firstMark: string | RegExp, hold?: Hold): Promise<StreamResult> {
   const t0 = performance.now()
@@ -33,8 +34,8 @@ export async function stream(url: string, body: unknown, token: string, firstMar
         if (typeof firstMark === 'string' ? seen.includes(firstMark) : firstMark.test(seen)) {
           ttftMs = performance.now() - t0
           seen = ''
-          if (hold) {
-            hold.firstText()
+          hold?.firstText()
+          if (hold?.release) {
             await hold.release
             res.body.destroy()
             return { ok: true, ttftMs }
