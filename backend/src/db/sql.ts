@@ -74,6 +74,11 @@ export class Sql {
     return this.adapter.client
   }
 
+  /** The better-sqlite3 connection itself (for connection settings, e.g. wal-checkpointer.ts). */
+  get connection(): BetterSqlite3.Database {
+    return this.adapter.client
+  }
+
   private stmt(sql: string): BetterSqlite3.Statement {
     let s = this.stmts.get(sql)
     if (!s) {

@@ -156,9 +156,15 @@ export class AskRun {
       let lease: Lease | undefined
       failure = undefined
       try {
-        lease = await ticket.lease.catch((err) => {
+        // Awaited directly (no `.catch` in between), and the token check below only when there is a
+        // keeper: an ask that gets its slot at once reaches the upstream request before the route
+        // goes on to open the member's stream, so that work overlaps the upstream's first byte.
+        try {
+          lease = await ticket.lease
+        }
+        catch (err) {
           throw this.stopReason ? new Stopped() : err
-        })
+        }
         if (this.stopReason)
           throw new Stopped()
         if (this.ac.signal.aborted)
@@ -172,7 +178,8 @@ export class AskRun {
         void this.deps.repo.markRunning(this.requestId, p.startedAt, account.id).catch(err => this.deps.logger.warn({ err, requestId: this.requestId }, 'ask: marking it running failed'))
         this.channel.publish('started', {})
         // An access token about to expire is exchanged first (one exchange for every ask waiting on it).
-        await account.keeper?.ready()
+        if (account.keeper)
+          await account.keeper.ready()
         const startedAtMs = this.deps.now().getTime()
         await readProvider({
           provider,
