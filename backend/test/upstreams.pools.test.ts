@@ -116,6 +116,31 @@ describe('a pool of two API keys', () => {
       fake.accepted.add(KEY_A)
     }
   })
+
+  it('an ask back in line after every key answered 429 stops at once, and the conversation takes the next ask', async () => {
+    // Last of this suite: both keys stay cooling down afterwards.
+    fake.knobsFor.set(KEY_A, { status: 429, clearsIn: 600 })
+    fake.knobsFor.set(KEY_B, { status: 429, clearsIn: 600 })
+    try {
+      const waiting = await open(t.base, alice, { model: 'gpt', content: '[[fake: chunks=2]] meets both limits, then is stopped' })
+      await eventually(() => waiting.events.some(e => e.event === 'queued' && (e.data as { waitingFor?: string }).waitingFor === 'cooling'))
+      const stopped = Date.now()
+      expect((await api(t.base, alice, 'POST', `/api/chat/${waiting.accepted.requestId}/stop`)).status).toBeLessThan(300)
+      const end = await waiting.last()
+      expect(end).toMatchObject({ event: 'done', data: { finishReason: 'aborted' } })
+      expect(Date.now() - stopped).toBeLessThan(2000)
+      // The conversation is free again: the question asked again there is admitted (it waits for the keys, and is stopped too).
+      const next = await open(t.base, alice, { model: 'gpt', action: 'regenerate', content: '', conversationId: waiting.accepted.conversationId, parentMessageId: waiting.accepted.userMessageId })
+      await next.waitFor('accepted')
+      expect(next.accepted.conversationId).toBe(waiting.accepted.conversationId)
+      await api(t.base, alice, 'POST', `/api/chat/${next.accepted.requestId}/stop`)
+      expect((await next.last()).event).toBe('done')
+    }
+    finally {
+      fake.knobsFor.delete(KEY_A)
+      fake.knobsFor.delete(KEY_B)
+    }
+  })
 })
 
 describe('chatGPT web accounts', () => {

@@ -202,7 +202,8 @@ export class AskRun {
       // Nothing was answered yet: back in line (another account of the pool, or this one once it rested).
       this.deps.logger.info({ requestId: this.requestId, code: (failure as ProviderError).code, attempt }, 'ask: upstream refused before any output; back in line')
       this.moveTo('queued')
-      ticket = this.requeue()
+      // The stop button cancels `this.ticket`: it must be the place the ask holds now.
+      this.ticket = ticket = this.requeue()
     }
     await this.finish(p, failure, provider)
   }
