@@ -143,6 +143,7 @@ export default {
     removed: 'The shared account that held this conversation was removed.',
     disabled: 'The administrator turned off the shared account that held this conversation.',
     unauthorized: 'ChatGPT signed out the shared account that held this conversation.',
+    next: 'Continue in a new conversation: it takes your question and the earlier turns to another account, and this one stays readable.',
   },
   statusCard: {
     title: 'Service status',

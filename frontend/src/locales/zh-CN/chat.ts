@@ -145,6 +145,7 @@ export default {
     removed: '保存这个对话的共享账号已被移除。',
     disabled: '管理员停用了保存这个对话的共享账号。',
     unauthorized: 'ChatGPT 已让保存这个对话的共享账号退出登录。',
+    next: '请新建对话继续：你的问题和之前的对话内容会交给另一个账号，这个对话仍可查看。',
   },
   statusCard: {
     title: '服务状态',
