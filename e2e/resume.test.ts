@@ -36,16 +36,18 @@ async function shownText(page: Page): Promise<string> {
   return (await answer(page).getByTestId('message-content').textContent()) ?? ''
 }
 
-/** The same conversation opened afresh (rendered from what is stored): the reference to compare a live page with. */
-async function freshText(page: Page): Promise<string> {
+/**
+ * The same conversation opened afresh (rendered from what is stored) ends up showing exactly what
+ * `page` shows: the reference to compare a live page with. The fresh page paints in steps (plain
+ * text, then Markdown, then highlighted code and math as they load), so it is read until it matches.
+ */
+async function expectFreshShowsTheSame(page: Page): Promise<void> {
+  const shown = await shownText(page)
   const fresh = await page.context().newPage()
   await fresh.goto(page.url())
   await expect.poll(() => answerStatus(fresh), { timeout: 15_000 }).not.toBe('streaming')
-  // Rendered, not the plain text shown while the Markdown renderer loads.
-  await expect.poll(() => fresh.locator('.md-plain').count(), { timeout: 15_000 }).toBe(0)
-  const text = await shownText(fresh)
+  await expect.poll(() => shownText(fresh), { timeout: 15_000 }).toBe(shown)
   await fresh.close()
-  return text
 }
 
 describe.skipIf(SKIP_BROWSER_TESTS)('answers survive the page', () => {
@@ -84,7 +86,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('answers survive the page', () => {
     expect(stored.status).toBe('done')
     expect(stored.content.length).toBeGreaterThan(200)
     // Nothing doubled or missing: the live page shows what a fresh load of the stored answer shows.
-    expect(await shownText(ann.page)).toBe(await freshText(ann.page))
+    await expectFreshShowsTheSame(ann.page)
     expect(pageErrors(ann.errors)).toEqual([])
     await ann.context.close()
   }, 120_000)
@@ -134,7 +136,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('answers survive the page', () => {
     const stored = await storedAnswer(ann.page)
     expect(stored.status).toBe('stopped')
     expect(await shownText(ann.page)).toBe(await shownText(second))
-    expect(await shownText(ann.page)).toBe(await freshText(ann.page))
+    await expectFreshShowsTheSame(ann.page)
     expect(pageErrors(ann.errors)).toEqual([])
     await ann.context.close()
   }, 120_000)
@@ -152,7 +154,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('answers survive the page', () => {
     await ben.page.getByTestId('chat-reconnecting').waitFor({ state: 'hidden', timeout: 15_000 })
     const stored = await storedAnswer(ben.page)
     expect(stored.status).toBe('done')
-    expect(await shownText(ben.page)).toBe(await freshText(ben.page))
+    await expectFreshShowsTheSame(ben.page)
     expect(pageErrors(ben.errors)).toEqual([])
     await ben.context.close()
   }, 120_000)
