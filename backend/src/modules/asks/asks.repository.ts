@@ -188,12 +188,15 @@ export function createAsksRepository(db: Db) {
       })
     },
 
-    /** Saves the text so far of answers being written (only rows still `streaming`: never a final answer). */
-    checkpoint(batch: Array<[messageId: string, content: string]>): Promise<number> {
+    /**
+     * Appends the text that came since the last checkpoint to answers being written (only rows
+     * still `streaming`: never a final answer). The answer's text is never sent whole here.
+     */
+    checkpoint(batch: Array<[messageId: string, added: string]>): Promise<number> {
       const cases = batch.map(() => 'WHEN ? THEN ?').join(' ')
       const ids = batch.map(() => '?').join(',')
       const params = [...batch.flat(), ...batch.map(([id]) => id)]
-      return sql.write(tx => tx.run(`UPDATE "Message" SET "content" = CASE "id" ${cases} END WHERE "status" = 'streaming' AND "id" IN (${ids})`, ...params))
+      return sql.write(tx => tx.run(`UPDATE "Message" SET "content" = "content" || CASE "id" ${cases} END WHERE "status" = 'streaming' AND "id" IN (${ids})`, ...params))
     },
 
     /** A member's ask as stored (null: none, or another member's). */
