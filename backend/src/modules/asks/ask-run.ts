@@ -55,7 +55,7 @@ export interface AskQuota {
 export interface AskRunDeps {
   repo: Pick<AsksRepository, 'markRunning' | 'markContext' | 'finalize'>
   quota: AskQuota
-  checkpointer: Pick<Checkpointer, 'append' | 'forget'>
+  checkpointer: Pick<Checkpointer, 'append' | 'take'>
   logger: { info: (obj: object, msg?: string) => void, warn: (obj: object, msg?: string) => void, error: (obj: object, msg?: string) => void }
   now: () => Date
   graceSeconds: () => number
@@ -276,7 +276,7 @@ export class AskRun {
       titleLate = true
     }
 
-    await deps.checkpointer.forget(this.accepted.assistantMessageId)
+    const unsaved = await deps.checkpointer.take(this.accepted.assistantMessageId)
     const now = deps.now()
     try {
       await deps.repo.finalize({
@@ -284,7 +284,7 @@ export class AskRun {
         askId: this.requestId,
         conversationId: this.conversationId,
         messageId: this.accepted.assistantMessageId,
-        content: this.channel.answerText,
+        unsaved,
         status: outcome.status,
         quota: p.committed ? 'committed' : 'refunded',
         finishReason: p.finishReason,

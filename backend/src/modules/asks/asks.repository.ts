@@ -70,7 +70,8 @@ export interface FinalizeInput {
   askId: string
   conversationId: string
   messageId: string
-  content: string
+  /** The answer's text that no checkpoint saved yet: appended to the stored row (which holds the rest). */
+  unsaved: string
   status: 'done' | 'stopped' | 'error' | 'interrupted'
   /** The quota reservation's fate: committed at the first output, else refunded. */
   quota: 'committed' | 'refunded'
@@ -221,8 +222,8 @@ export function createAsksRepository(db: Db) {
     async finalize(f: FinalizeInput): Promise<void> {
       await sql.write((sql) => {
         sql.run(
-          'UPDATE "Message" SET "content" = ?, "status" = ?, "finishReason" = ?, "errorCode" = ?, "upstreamMessageId" = COALESCE(?, "upstreamMessageId"), "updatedAt" = ? WHERE "id" = ?',
-          f.content,
+          'UPDATE "Message" SET "content" = "content" || ?, "status" = ?, "finishReason" = ?, "errorCode" = ?, "upstreamMessageId" = COALESCE(?, "upstreamMessageId"), "updatedAt" = ? WHERE "id" = ?',
+          f.unsaved,
           f.status,
           f.finishReason,
           f.errorCode,

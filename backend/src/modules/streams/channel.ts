@@ -58,11 +58,6 @@ export class AskChannel {
     this.base = text.length
   }
 
-  /** The answer's text so far (with what a `continue` answer had before): the one copy the ask keeps. */
-  get answerText(): string {
-    return this.text
-  }
-
   get listenerCount(): number {
     return this.listeners.size
   }
