@@ -70,8 +70,8 @@ export interface FinalizeInput {
   askId: string
   conversationId: string
   messageId: string
-  /** The answer's text that no checkpoint saved yet: appended to the stored row (which holds the rest). */
-  unsaved: string
+  /** The answer's text that no checkpoint saved yet, as UTF-8: appended to the stored row (which holds the rest). */
+  unsaved: Uint8Array
   status: 'done' | 'stopped' | 'error' | 'interrupted'
   /** The quota reservation's fate: committed at the first output, else refunded. */
   quota: 'committed' | 'refunded'
@@ -193,7 +193,7 @@ export function createAsksRepository(db: Db) {
      * Appends the text that came since the last checkpoint to answers being written (only rows
      * still `streaming`: never a final answer). The answer's text is never sent whole here.
      */
-    checkpoint(batch: Array<[messageId: string, added: string]>): Promise<number> {
+    checkpoint(batch: Array<[messageId: string, added: Uint8Array]>): Promise<number> {
       const cases = batch.map(() => 'WHEN ? THEN ?').join(' ')
       const ids = batch.map(() => '?').join(',')
       const params = [...batch.flat(), ...batch.map(([id]) => id)]
