@@ -35,7 +35,7 @@ describe('fake upstream', () => {
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true)
 
     const stats = await (await request(`${fake.url}/__stats`)).body.json()
-    expect(stats).toEqual({ started: 3, completed: 3, aborted: 0 })
+    expect(stats).toEqual({ started: 3, completed: 3, aborted: 0, textSent: 30 })
     expect(fake.requests.map(r => r.headers.authorization)).toEqual(['Bearer nope', `Bearer ${fake.apiKey}`, `Bearer ${fake.apiKey}`])
   })
 })

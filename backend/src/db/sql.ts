@@ -25,7 +25,8 @@
  */
 import type BetterSqlite3 from 'better-sqlite3'
 
-export type SqlArg = string | number | bigint | boolean | Date | null | undefined
+/** A `Uint8Array` binds as a blob (e.g. UTF-8 text appended with `||`, which reads it as text). */
+export type SqlArg = string | number | bigint | boolean | Date | Uint8Array | null | undefined
 
 interface AdapterTx {
   commit: () => Promise<void>
@@ -44,7 +45,7 @@ export function sqlDate(d: Date): string {
   return `${iso.slice(0, -1)}+00:00`
 }
 
-function bind(v: SqlArg): string | number | bigint | null {
+function bind(v: SqlArg): string | number | bigint | Uint8Array | null {
   if (v === undefined || v === null)
     return null
   if (v instanceof Date)

@@ -114,22 +114,37 @@ export function knobsFromHeader(value: string | string[] | undefined): Partial<F
 
 /** Splits text into `n` chunks of code points (never inside a character). */
 export function splitText(text: string, n: number): string[] {
-  const chars = [...text]
-  const count = Math.max(1, Math.min(n, chars.length || 1))
-  const size = Math.ceil(chars.length / count)
+  let total = 0
+  for (let i = 0; i < text.length; i += text.codePointAt(i)! > 0xFFFF ? 2 : 1)
+    total++
+  const count = Math.max(1, Math.min(n, total || 1))
+  const size = Math.ceil(total / count)
+  // Walked by index, not spread into an array: a fast soak answer has millions of characters.
   const out: string[] = []
-  for (let i = 0; i < chars.length; i += size)
-    out.push(chars.slice(i, i + size).join(''))
+  let start = 0
+  let inPiece = 0
+  for (let i = 0; i < text.length;) {
+    i += text.codePointAt(i)! > 0xFFFF ? 2 : 1
+    if (++inPiece === size) {
+      out.push(text.slice(start, i))
+      start = i
+      inPiece = 0
+    }
+  }
+  if (start < text.length)
+    out.push(text.slice(start))
   return out.length ? out : ['']
 }
 
 const FILLER = 'Lorem ipsum dolor sit amet, 多字节 text ✅ and `code` — consectetur adipiscing elit.\n'
 
-/** A deterministic answer of exactly `n` characters (code points). */
+/** A deterministic answer of exactly `n` characters (code points); the last one is reused (20 asks at once may want millions). */
+let lastGenerated: { n: number, text: string } | undefined
 export function generatedAnswer(n: number): string {
+  if (lastGenerated?.n === n)
+    return lastGenerated.text
   const unit = [...FILLER]
-  const out: string[] = []
-  for (let i = 0; i < n; i++)
-    out.push(unit[i % unit.length]!)
-  return out.join('')
+  const text = FILLER.repeat(Math.floor(n / unit.length)) + unit.slice(0, n % unit.length).join('')
+  lastGenerated = { n, text }
+  return text
 }

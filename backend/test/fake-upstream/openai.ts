@@ -34,7 +34,7 @@ export function completionJson(res: ServerResponse, k: FakeKnobs, turn: Completi
 }
 
 /** Returns true when the stream completed with `[DONE]`. */
-export async function streamCompletion(w: SseWriter, k: FakeKnobs, turn: CompletionTurn, answer: string): Promise<boolean> {
+export async function streamCompletion(w: SseWriter, k: FakeKnobs, turn: CompletionTurn, answer: string, sent?: (piece: string) => void): Promise<boolean> {
   const id = `chatcmpl-${randomUUID()}`
   const created = Math.floor(Date.now() / 1000)
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -54,6 +54,7 @@ export async function streamCompletion(w: SseWriter, k: FakeKnobs, turn: Complet
     if (!await w.beforePiece(i, errorEvent))
       return false
     await w.data(chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]))
+    sent?.(piece)
   }
   await w.data(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason(k) }]))
   if (turn.includeUsage)

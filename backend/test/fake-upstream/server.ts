@@ -50,6 +50,8 @@ export interface FakeStats {
   started: number
   completed: number
   aborted: number
+  /** Answer text streamed on the OpenAI side so far, in UTF-16 code units (what a server holding it keeps). */
+  textSent: number
 }
 
 export interface FakeUpstream {
@@ -151,7 +153,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
   let knobs: FakeKnobs = { ...startKnobs }
   const requests: RecordedRequest[] = []
   const conversations = new Map<string, FakeConversation>()
-  const stats: FakeStats = { started: 0, completed: 0, aborted: 0 }
+  const stats: FakeStats = { started: 0, completed: 0, aborted: 0, textSent: 0 }
   const accepted = new Set([accessToken, apiKey])
   const knobsFor = new Map<string, Partial<FakeKnobs>>()
   const sessions = new Map<string, { ttlSeconds: number, rotate?: boolean }>()
@@ -209,7 +211,9 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
       if (!body.stream || k.json)
         return completionJson(res, k, turn, answer)
       sseHead(res)
-      await streamCompletion(new SseWriter(res, k), k, turn, answer)
+      await streamCompletion(new SseWriter(res, k), k, turn, answer, (piece) => {
+        stats.textSent += piece.length
+      })
       return
     }
 
@@ -352,7 +356,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
       knobs = { ...startKnobs }
       requests.length = 0
       conversations.clear()
-      stats.started = stats.completed = stats.aborted = 0
+      stats.started = stats.completed = stats.aborted = stats.textSent = 0
     },
     waitFor: async (pred, timeoutMs = 2000) => {
       const until = Date.now() + timeoutMs

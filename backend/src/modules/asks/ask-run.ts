@@ -55,14 +55,14 @@ export interface AskQuota {
 export interface AskRunDeps {
   repo: Pick<AsksRepository, 'markRunning' | 'markContext' | 'finalize'>
   quota: AskQuota
-  checkpointer: Pick<Checkpointer, 'mark' | 'forget'>
+  checkpointer: Pick<Checkpointer, 'append' | 'take'>
   logger: { info: (obj: object, msg?: string) => void, warn: (obj: object, msg?: string) => void, error: (obj: object, msg?: string) => void }
   now: () => Date
   graceSeconds: () => number
 }
 
+/** The run's own account of the answer; its text lives once, in the channel (the replay). */
 interface Progress {
-  text: string
   charsOut: number
   ttftMs: number | null
   queueWaitMs: number | null
@@ -148,7 +148,7 @@ export class AskRun {
   }
 
   private async execute(first: Ticket): Promise<void> {
-    const p: Progress = { text: '', charsOut: 0, ttftMs: null, queueWaitMs: null, startedAt: null, finishReason: null }
+    const p: Progress = { charsOut: 0, ttftMs: null, queueWaitMs: null, startedAt: null, finishReason: null }
     let ticket = first
     let failure: unknown
     let provider: Provider | undefined
@@ -227,7 +227,6 @@ export class AskRun {
       case 'text': {
         if (!ev.text)
           return
-        p.text += ev.text
         p.charsOut += codePoints(ev.text)
         this.channel.publish('delta', { text: ev.text })
         if (p.ttftMs === null) {
@@ -235,7 +234,7 @@ export class AskRun {
           p.ttftMs = this.deps.now().getTime() - startedAtMs
           p.committed = this.deps.quota.commit(this.requestId).catch(err => this.deps.logger.error({ err, requestId: this.requestId }, 'quota commit failed'))
         }
-        this.deps.checkpointer.mark(this.accepted.assistantMessageId, this.plan.baseText + p.text)
+        this.deps.checkpointer.append(this.accepted.assistantMessageId, ev.text)
         return
       }
       case 'title': {
@@ -277,7 +276,7 @@ export class AskRun {
       titleLate = true
     }
 
-    await deps.checkpointer.forget(this.accepted.assistantMessageId)
+    const unsaved = await deps.checkpointer.take(this.accepted.assistantMessageId)
     const now = deps.now()
     try {
       await deps.repo.finalize({
@@ -285,7 +284,7 @@ export class AskRun {
         askId: this.requestId,
         conversationId: this.conversationId,
         messageId: this.accepted.assistantMessageId,
-        content: this.plan.baseText + p.text,
+        unsaved,
         status: outcome.status,
         quota: p.committed ? 'committed' : 'refunded',
         finishReason: p.finishReason,

@@ -70,7 +70,8 @@ export interface FinalizeInput {
   askId: string
   conversationId: string
   messageId: string
-  content: string
+  /** The answer's text that no checkpoint saved yet, as UTF-8: appended to the stored row (which holds the rest). */
+  unsaved: Uint8Array
   status: 'done' | 'stopped' | 'error' | 'interrupted'
   /** The quota reservation's fate: committed at the first output, else refunded. */
   quota: 'committed' | 'refunded'
@@ -188,12 +189,15 @@ export function createAsksRepository(db: Db) {
       })
     },
 
-    /** Saves the text so far of answers being written (only rows still `streaming`: never a final answer). */
-    checkpoint(batch: Array<[messageId: string, content: string]>): Promise<number> {
+    /**
+     * Appends the text that came since the last checkpoint to answers being written (only rows
+     * still `streaming`: never a final answer). The answer's text is never sent whole here.
+     */
+    checkpoint(batch: Array<[messageId: string, added: Uint8Array]>): Promise<number> {
       const cases = batch.map(() => 'WHEN ? THEN ?').join(' ')
       const ids = batch.map(() => '?').join(',')
       const params = [...batch.flat(), ...batch.map(([id]) => id)]
-      return sql.write(tx => tx.run(`UPDATE "Message" SET "content" = CASE "id" ${cases} END WHERE "status" = 'streaming' AND "id" IN (${ids})`, ...params))
+      return sql.write(tx => tx.run(`UPDATE "Message" SET "content" = "content" || CASE "id" ${cases} END WHERE "status" = 'streaming' AND "id" IN (${ids})`, ...params))
     },
 
     /** A member's ask as stored (null: none, or another member's). */
@@ -218,8 +222,8 @@ export function createAsksRepository(db: Db) {
     async finalize(f: FinalizeInput): Promise<void> {
       await sql.write((sql) => {
         sql.run(
-          'UPDATE "Message" SET "content" = ?, "status" = ?, "finishReason" = ?, "errorCode" = ?, "upstreamMessageId" = COALESCE(?, "upstreamMessageId"), "updatedAt" = ? WHERE "id" = ?',
-          f.content,
+          'UPDATE "Message" SET "content" = "content" || ?, "status" = ?, "finishReason" = ?, "errorCode" = ?, "upstreamMessageId" = COALESCE(?, "upstreamMessageId"), "updatedAt" = ? WHERE "id" = ?',
+          f.unsaved,
           f.status,
           f.finishReason,
           f.errorCode,
