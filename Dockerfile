@@ -87,4 +87,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
 # node is PID 1 (the entrypoint execs it) and closes the server gracefully on SIGTERM.
 ENTRYPOINT ["docker-entrypoint.sh"]
-CMD ["node", "backend/dist/server.js"]
+# The flags are backend/node-flags.json's (scripts/test-container.sh checks they match).
+CMD ["node", "--max-semi-space-size=16", "backend/dist/server.js"]

@@ -27,6 +27,11 @@ step() { echo; echo "== [+$(( $(date +%s) - T0 ))s] $*"; }
 ok() { echo "   ok: $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# The Dockerfile's CMD runs the server with backend/node-flags.json's flags (their one home).
+FLAGS=$(node -p "require('$ROOT/backend/node-flags.json').flags.map(f => JSON.stringify(f) + ', ').join('')")
+grep -qF "CMD [\"node\", ${FLAGS}\"backend/dist/server.js\"]" "$ROOT/Dockerfile" \
+  || fail "the Dockerfile's CMD must run node with backend/node-flags.json's flags (${FLAGS%, })"
+
 # ---------------------------------------------------------------- podman
 find_container_test() {
   local top c

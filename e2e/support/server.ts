@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SERVER_JS = path.join(ROOT, 'backend/dist/server.js')
+/** The Node flags the server runs with in production (backend/node-flags.json). */
+const serverNodeFlags = (): string[] => (JSON.parse(readFileSync(path.join(ROOT, 'backend/node-flags.json'), 'utf8')) as { flags: string[] }).flags
 const INDEX_HTML = path.join(ROOT, 'frontend/dist/index.html')
 
 export const ADMIN = { username: 'admin', password: 'e2e-Admin-Pass-7d1f9c' }
@@ -64,7 +66,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
   let log = ''
   // Only our settings: no config file (cwd is the empty temp dir), no inherited PORT/HOST/CWS_*.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CWS_') && k !== 'PORT' && k !== 'HOST'))
-  const child = spawn(process.execPath, [SERVER_JS], {
+  const child = spawn(process.execPath, [...serverNodeFlags(), SERVER_JS], {
     cwd: dataDir,
     env: {
       ...inherited,

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process'
 import type { TestSession } from '../helper.js'
 import { spawn } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import process from 'node:process'
@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url'
 
 export const BACKEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SERVER_JS = path.join(BACKEND, 'dist/server.js')
+/** The Node flags the server runs with in production (backend/node-flags.json). */
+const serverNodeFlags = (): string[] => (JSON.parse(readFileSync(path.join(BACKEND, 'node-flags.json'), 'utf8')) as { flags: string[] }).flags
 
 export const SOAK_ADMIN = { username: 'admin', password: 'soak-Admin-Pass-4e2a91' }
 
@@ -47,7 +49,7 @@ export async function startRealServer(dataDir: string, config: Record<string, un
   const configFile = path.join(dataDir, 'config.yaml')
   writeFileSync(configFile, JSON.stringify(config))
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CWS_') && k !== 'PORT' && k !== 'HOST'))
-  const child = spawn(process.execPath, [SERVER_JS], {
+  const child = spawn(process.execPath, [...serverNodeFlags(), SERVER_JS], {
     cwd: dataDir,
     env: {
       ...inherited,
