@@ -28,10 +28,11 @@
 import type { ChildProcess } from 'node:child_process'
 import type { StreamResult } from './stream-client.js'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import process from 'node:process'
+import { serverNodeFlags } from '../scripts/node-flags.mjs'
 import { API_KEY, quick, sides, slow, spread, stream } from './stream-client.js'
 import { backendDir, cpuMs, dispatcher, freePort, json, pct, rssKb, waitUp } from './support.js'
 
@@ -58,8 +59,6 @@ const MEMBERS = 10
 const PROF = !!process.env.BENCH_CPU_PROF
 
 const children: ChildProcess[] = []
-/** The Node flags the server runs with in production (backend/node-flags.json); BENCH_SERVER_FLAGS come after and win. */
-const productionFlags = (): string[] => (JSON.parse(readFileSync(path.join(backendDir, 'node-flags.json'), 'utf8')) as { flags: string[] }).flags
 /** Runs a script of the backend: TypeScript through tsx, the built server as it is deployed. */
 function start(args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): ChildProcess {
   const loader = args[0]!.endsWith('.ts') ? ['--import', 'tsx'] : []
@@ -118,7 +117,7 @@ async function main(): Promise<void> {
       throw new Error(`backend/${serverJs} is missing: run \`pnpm build\` first`)
     await waitUp(`${FAKE}/__stats`)
     const bootT0 = performance.now()
-    const server = start([serverJs], { CWS_CONFIG: path.join(dir, 'config.yaml'), CWS_DATA_DIR: path.join(dir, 'data'), NODE_ENV: 'production' }, [...productionFlags(), ...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])])
+    const server = start([serverJs], { CWS_CONFIG: path.join(dir, 'config.yaml'), CWS_DATA_DIR: path.join(dir, 'data'), NODE_ENV: 'production' }, [...serverNodeFlags(), ...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])])
     const exited = new Promise<never>((_, reject) => server.once('exit', code => reject(new Error(`the server exited (${code})`))))
     await Promise.race([waitUp(`${BASE}/api/health`), exited])
     const bootMs = performance.now() - bootT0

@@ -2,10 +2,11 @@
 // `pnpm start`: build what is missing or stale (SPA, server), then run the server in this process's
 // working directory, so data lands in ./data unless CWS_DATA_DIR says otherwise.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
+import { serverNodeFlags } from './node-flags.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -46,9 +47,7 @@ if (stale(server, path.join(root, 'backend/src'), path.join(root, 'backend/prism
   run(['--filter', '@cws/backend', 'build'])
 }
 
-// The server's Node flags have one home, backend/node-flags.json (the Dockerfile's CMD repeats them).
-const { flags } = JSON.parse(readFileSync(path.join(root, 'backend/node-flags.json'), 'utf8'))
-const child = spawn(process.execPath, [...flags, server], { stdio: 'inherit' })
+const child = spawn(process.execPath, [...serverNodeFlags(), server], { stdio: 'inherit' })
 for (const sig of ['SIGINT', 'SIGTERM'])
   process.on(sig, () => child.kill(sig))
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)))

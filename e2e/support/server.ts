@@ -1,15 +1,14 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { serverNodeFlags } from '../../scripts/node-flags.mjs'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SERVER_JS = path.join(ROOT, 'backend/dist/server.js')
-/** The Node flags the server runs with in production (backend/node-flags.json). */
-const serverNodeFlags = (): string[] => (JSON.parse(readFileSync(path.join(ROOT, 'backend/node-flags.json'), 'utf8')) as { flags: string[] }).flags
 const INDEX_HTML = path.join(ROOT, 'frontend/dist/index.html')
 
 export const ADMIN = { username: 'admin', password: 'e2e-Admin-Pass-7d1f9c' }

@@ -6,16 +6,15 @@
 import type { ChildProcess } from 'node:child_process'
 import type { TestSession } from '../helper.js'
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
+import { serverNodeFlags } from '../../../scripts/node-flags.mjs'
 
 export const BACKEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SERVER_JS = path.join(BACKEND, 'dist/server.js')
-/** The Node flags the server runs with in production (backend/node-flags.json). */
-const serverNodeFlags = (): string[] => (JSON.parse(readFileSync(path.join(BACKEND, 'node-flags.json'), 'utf8')) as { flags: string[] }).flags
 
 export const SOAK_ADMIN = { username: 'admin', password: 'soak-Admin-Pass-4e2a91' }
 
