@@ -88,4 +88,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["nod
 # node is PID 1 (the entrypoint execs it) and closes the server gracefully on SIGTERM.
 ENTRYPOINT ["docker-entrypoint.sh"]
 # The flags are backend/node-flags.json's (scripts/test-container.sh checks they match).
-CMD ["node", "--max-semi-space-size=16", "backend/dist/server.js"]
+CMD ["node", "--max-semi-space-size=8", "backend/dist/server.js"]
